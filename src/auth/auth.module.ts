@@ -1,0 +1,29 @@
+import { Global, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { PassportModule } from '@nestjs/passport';
+import { AppConfig } from '../config/app-config';
+import { JwtAuthGuard } from './jwt-auth.guard';
+import { JwtStrategy } from './jwt.strategy';
+import { PermissionsService } from './permissions.service';
+import { TokenController } from './token.controller';
+import { JwtKey, TokenService } from './token.service';
+import { UsersService } from './users.service';
+import { WsAuthService } from './ws-auth.service';
+
+@Global()
+@Module({
+  imports: [PassportModule, JwtModule.register({})],
+  controllers: [TokenController],
+  providers: [
+    { provide: JwtKey, inject: [AppConfig], useFactory: (config: AppConfig) => new JwtKey(config) },
+    UsersService,
+    TokenService,
+    JwtStrategy,
+    PermissionsService,
+    WsAuthService,
+    { provide: APP_GUARD, useClass: JwtAuthGuard },
+  ],
+  exports: [TokenService, PermissionsService, WsAuthService, UsersService],
+})
+export class AuthModule {}

@@ -1,0 +1,75 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * Prometheus metrics of this app (its own registry, so several apps in one process stay apart).
+ * Label values are bounded: route templates and endpoint kinds, never stream ids.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  readonly httpRequests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests by method, route template and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly openSockets = new Gauge({
+    name: 'websocket_connections_open',
+    help: 'Open WebSocket connections by endpoint',
+    labelNames: ['endpoint'] as const,
+    registers: [this.registry],
+  });
+
+  readonly entriesPushed = new Counter({
+    name: 'entries_pushed_total',
+    help: 'Entries stored, by transport',
+    labelNames: ['transport'] as const,
+    registers: [this.registry],
+  });
+
+  readonly bytesPushed = new Counter({
+    name: 'bytes_pushed_total',
+    help: 'Payload bytes stored, by transport',
+    labelNames: ['transport'] as const,
+    registers: [this.registry],
+  });
+
+  readonly entriesPulled = new Counter({
+    name: 'entries_pulled_total',
+    help: 'Entries delivered to readers, by transport',
+    labelNames: ['transport'] as const,
+    registers: [this.registry],
+  });
+
+  readonly bytesPulled = new Counter({
+    name: 'bytes_pulled_total',
+    help: 'Payload bytes delivered to readers, by transport',
+    labelNames: ['transport'] as const,
+    registers: [this.registry],
+  });
+
+  readonly redisLatency = new Histogram({
+    name: 'redis_command_duration_seconds',
+    help: 'Latency of Redis stream commands issued by the service',
+    labelNames: ['command'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Resolves to `result`, observing how long the Redis command took. */
+  async timeRedis<T>(command: string, result: Promise<T>): Promise<T> {
+    const end = this.redisLatency.startTimer({ command });
+    try {
+      return await result;
+    } finally {
+      end();
+    }
+  }
+}

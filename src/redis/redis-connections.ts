@@ -1,0 +1,98 @@
+import { Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import Redis, { RedisOptions } from 'ioredis';
+import { RedisServerProcess } from './redis-server.launcher';
+
+/**
+ * Owns every Redis connection of the process: the shared command connection (never used for
+ * blocking reads) and dedicated connections for blocking reads, all closed on shutdown.
+ */
+export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(RedisConnections.name);
+  readonly command: Redis;
+  private readonly blocking = new Set<Redis>();
+
+  /** `embedded` is the service's own redis-server (no REDIS_URL): stopped after the clients. */
+  constructor(
+    readonly url: string,
+    private readonly embedded?: RedisServerProcess,
+  ) {
+    this.command = this.connect('command', {
+      // Fail fast while Redis is away instead of queueing writes that a client thinks are stored.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      // Connected in onModuleInit, so a boot that fails earlier leaves no socket behind.
+      lazyConnect: true,
+    });
+  }
+
+  /** Waits briefly for Redis; a service whose Redis is away still starts, and /health says so. */
+  async onModuleInit(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.command.connect().catch(() => undefined),
+      new Promise((done) => (timer = setTimeout(done, 3000))),
+    ]);
+    clearTimeout(timer);
+  }
+
+  static backoff(attempt: number): number {
+    return Math.min(50 * 2 ** Math.min(attempt, 6), 2000);
+  }
+
+  private connect(name: string, extra: RedisOptions): Redis {
+    const client = new Redis(this.url, {
+      connectionName: `redis-streamer:${name}`,
+      retryStrategy: RedisConnections.backoff,
+      ...extra,
+    });
+    let down = false;
+    client.on('error', (err: Error) => {
+      if (!down) this.logger.warn(`redis ${name} connection error: ${err.message}`);
+      down = true;
+    });
+    client.on('ready', () => {
+      if (down) this.logger.log(`redis ${name} connection ready again`);
+      down = false;
+    });
+    return client;
+  }
+
+  /** A dedicated connection for blocking reads (XREAD BLOCK, XREADGROUP BLOCK). */
+  createBlocking(name: string): Redis {
+    const client = this.connect(name, { enableOfflineQueue: true, maxRetriesPerRequest: null });
+    this.blocking.add(client);
+    client.once('end', () => this.blocking.delete(client));
+    return client;
+  }
+
+  get ready(): boolean {
+    return this.command.status === 'ready';
+  }
+
+  async ping(timeoutMs = 1000): Promise<boolean> {
+    if (!this.ready) return false;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const reply = await Promise.race([
+        this.command.ping(),
+        new Promise<never>((_, fail) => {
+          timer = setTimeout(() => fail(new Error('ping timeout')), timeoutMs);
+        }),
+      ]);
+      return reply === 'PONG';
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const all = [this.command, ...this.blocking];
+    await Promise.all(all.map((c) => c.quit().catch(() => c.disconnect())));
+    if (this.embedded) {
+      await this.embedded.stop();
+      this.logger.log(`embedded redis-server on port ${this.embedded.port} stopped`);
+    }
+  }
+}

@@ -1,0 +1,196 @@
+import { Injectable } from '@nestjs/common';
+import Redis from 'ioredis';
+import { RedisConnections } from './redis-connections';
+import { LAST_IDS, XADD_BATCH } from './scripts';
+
+/** One entry as read from a stream: the payload is field `d` (PROTOCOL §1), bytes untouched. */
+export interface StreamEntry {
+  key: string;
+  id: string;
+  data: Buffer;
+}
+
+export interface NewEntry {
+  key: string;
+  /** Explicit `ms-seq` id, or null for an id chosen by Redis. */
+  id: string | null;
+  data: Buffer;
+}
+
+/** Trimming applied with every write: MAXLEN ~ (0 = none) and MINID ~ (undefined = none). */
+export interface TrimPolicy {
+  maxlen: number;
+  minId?: string;
+}
+
+export interface StreamInfo {
+  length: number;
+  radixTreeKeys: number;
+  radixTreeNodes: number;
+  groups: number;
+  lastGeneratedId: string;
+  maxDeletedEntryId: string | null;
+  entriesAdded: number | null;
+  recordedFirstEntryId: string | null;
+  firstEntry: StreamEntry | null;
+  lastEntry: StreamEntry | null;
+}
+
+type RawEntry = [Buffer, Buffer[]];
+type RawRead = [Buffer, RawEntry[]][] | null;
+
+interface ScriptedRedis extends Redis {
+  xaddBatch(numKeys: number, ...args: (string | Buffer)[]): Promise<string[]>;
+  lastIds(numKeys: number, ...keys: string[]): Promise<string[]>;
+}
+
+function payloadOf(fields: Buffer[]): Buffer {
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i].length === 1 && fields[i][0] === 0x64 /* 'd' */) return fields[i + 1];
+  }
+  // Entries written by other tools: take the first value rather than drop the entry.
+  return fields[1] ?? Buffer.alloc(0);
+}
+
+function toEntries(key: string, raw: RawEntry[]): StreamEntry[] {
+  const out = new Array<StreamEntry>(raw.length);
+  for (let i = 0; i < raw.length; i++) {
+    out[i] = { key, id: raw[i][0].toString('latin1'), data: payloadOf(raw[i][1]) };
+  }
+  return out;
+}
+
+/** The single owner of stream commands: nothing else in the service calls XADD or XREAD. */
+@Injectable()
+export class RedisStreamsService {
+  private readonly redis: ScriptedRedis;
+
+  constructor(private readonly connections: RedisConnections) {
+    this.redis = connections.command as ScriptedRedis;
+    this.redis.defineCommand('xaddBatch', { lua: XADD_BATCH });
+    this.redis.defineCommand('lastIds', { lua: LAST_IDS });
+  }
+
+  /**
+   * Stores entries atomically: all or none. A single auto-id entry is a plain XADD (atomic by
+   * itself); anything else runs the checked batch script.
+   */
+  async add(entries: NewEntry[], trimFor: (key: string) => TrimPolicy): Promise<string[]> {
+    if (entries.length === 1 && entries[0].id === null) {
+      const { key, data } = entries[0];
+      const trim = trimFor(key);
+      const args: (string | Buffer | number)[] = [key];
+      if (trim.maxlen > 0) args.push('MAXLEN', '~', trim.maxlen);
+      args.push('*', 'd', data);
+      if (trim.minId === undefined) return [(await this.redis.call('XADD', ...args)) as string];
+      const [[err, id]] = (await this.redis
+        .multi()
+        .call('XADD', ...args)
+        .call('XTRIM', key, 'MINID', '~', trim.minId)
+        .exec()) as [Error | null, unknown][];
+      if (err) throw err;
+      return [id as string];
+    }
+    const keys: string[] = [];
+    const index = new Map<string, number>();
+    for (const e of entries) {
+      if (!index.has(e.key)) index.set(e.key, keys.push(e.key));
+    }
+    const args: (string | Buffer)[] = [...keys];
+    for (const key of keys) {
+      const trim = trimFor(key);
+      args.push(String(trim.maxlen), trim.minId ?? '');
+    }
+    for (const e of entries) args.push(String(index.get(e.key)), e.id ?? '*', e.data);
+    return this.redis.xaddBatch(keys.length, ...args);
+  }
+
+  /** XREAD (optionally blocking: pass a dedicated connection) from exclusive ids. */
+  async read(keys: string[], ids: string[], count: number, blockMs?: number, client?: Redis): Promise<StreamEntry[]> {
+    const args: (string | number)[] = ['COUNT', count];
+    if (blockMs !== undefined) args.push('BLOCK', blockMs);
+    args.push('STREAMS', ...keys, ...ids);
+    const reply = (await (client ?? this.redis).callBuffer('XREAD', ...args)) as RawRead;
+    if (!reply) return [];
+    const out: StreamEntry[] = [];
+    for (const [key, raw] of reply) out.push(...toEntries(key.toString(), raw));
+    return out;
+  }
+
+  /** XRANGE; bounds may be exclusive (`(id`) as Redis 6.2+ allows. */
+  async range(key: string, start: string, end: string, count?: number): Promise<StreamEntry[]> {
+    const args: (string | number)[] = [key, start, end];
+    if (count !== undefined) args.push('COUNT', count);
+    return toEntries(key, (await this.redis.callBuffer('XRANGE', ...args)) as RawEntry[]);
+  }
+
+  /** XREVRANGE: newest first, from `end` down to `start`. */
+  async revRange(key: string, end: string, start: string, count?: number): Promise<StreamEntry[]> {
+    const args: (string | number)[] = [key, end, start];
+    if (count !== undefined) args.push('COUNT', count);
+    return toEntries(key, (await this.redis.callBuffer('XREVRANGE', ...args)) as RawEntry[]);
+  }
+
+  /** The last generated id of each stream ('0-0' for one that does not exist): what `$` means. */
+  async lastIds(keys: string[]): Promise<string[]> {
+    if (keys.length === 0) return [];
+    return this.redis.lastIds(keys.length, ...keys);
+  }
+
+  /** XINFO STREAM for many keys in one round trip; null for a key that holds no stream. */
+  async info(keys: string[]): Promise<(StreamInfo | null)[]> {
+    if (keys.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const key of keys) pipe.callBuffer('XINFO', 'STREAM', key);
+    const replies = (await pipe.exec()) ?? [];
+    return replies.map(([err, reply], i) => (err ? null : parseInfo(keys[i], reply as unknown[])));
+  }
+
+  async length(key: string): Promise<number> {
+    return this.redis.xlen(key);
+  }
+
+  async trim(key: string, policy: TrimPolicy): Promise<number> {
+    const pipe = this.redis.pipeline();
+    if (policy.maxlen > 0) pipe.xtrim(key, 'MAXLEN', '~', policy.maxlen);
+    if (policy.minId !== undefined) pipe.xtrim(key, 'MINID', '~', policy.minId);
+    const replies = (await pipe.exec()) ?? [];
+    let removed = 0;
+    for (const [err, n] of replies) {
+      if (err) throw err;
+      removed += n as number;
+    }
+    return removed;
+  }
+
+  async delete(keys: string[]): Promise<number> {
+    return keys.length ? this.redis.del(...keys) : 0;
+  }
+
+  get client(): Redis {
+    return this.connections.command;
+  }
+}
+
+function parseInfo(key: string, reply: unknown[]): StreamInfo {
+  const f = new Map<string, unknown>();
+  for (let i = 0; i + 1 < reply.length; i += 2) f.set(String(reply[i]), reply[i + 1]);
+  const str = (k: string): string | null => (f.get(k) == null ? null : String(f.get(k)));
+  const num = (k: string): number | null => (f.get(k) == null ? null : Number(String(f.get(k))));
+  const entry = (k: string): StreamEntry | null => {
+    const e = f.get(k) as RawEntry | null | undefined;
+    return e ? toEntries(key, [e])[0] : null;
+  };
+  return {
+    length: num('length') ?? 0,
+    radixTreeKeys: num('radix-tree-keys') ?? 0,
+    radixTreeNodes: num('radix-tree-nodes') ?? 0,
+    groups: num('groups') ?? 0,
+    lastGeneratedId: str('last-generated-id') ?? '0-0',
+    maxDeletedEntryId: str('max-deleted-entry-id'),
+    entriesAdded: num('entries-added'),
+    recordedFirstEntryId: str('recorded-first-entry-id'),
+    firstEntry: entry('first-entry'),
+    lastEntry: entry('last-entry'),
+  };
+}
