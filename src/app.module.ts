@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { AuthModule } from './auth/auth.module';
+import { CommonModule } from './common/common.module';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { ConfigModule } from './config/config.module';
 import { Env } from './config/env.schema';
@@ -22,6 +23,7 @@ export class AppModule {
         RedisModule,
         HealthModule,
         AuthModule,
+        CommonModule,
         StreamsModule,
         DevicesModule,
         DataGatewayModule,

@@ -1,5 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
+import { IdError } from '../redis/entry-id';
+import { HTTP_STATUS, StreamError } from '../streams/stream-error';
+import { StreamIdError } from '../streams/stream-id';
 
 /** Redis errors that mean "the store is unavailable" rather than "your input is wrong". */
 export function isRedisUnavailable(err: unknown): boolean {
@@ -42,6 +45,12 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (err instanceof HttpException) {
       status = err.getStatus();
       detail = detailOf(err.getResponse(), err.message);
+    } else if (err instanceof StreamError) {
+      status = HTTP_STATUS[err.code];
+      detail = err.message;
+    } else if (err instanceof IdError || err instanceof StreamIdError) {
+      status = HttpStatus.BAD_REQUEST;
+      detail = err.message;
     } else if (isRedisUnavailable(err)) {
       status = HttpStatus.SERVICE_UNAVAILABLE;
       detail = 'Storage unavailable, try again later';

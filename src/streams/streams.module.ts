@@ -1,5 +1,13 @@
 import { Module } from '@nestjs/common';
+import { ReadHub } from './read-hub.service';
+import { StreamKeys } from './stream-keys.service';
+import { StreamMetaService } from './stream-meta.service';
+import { StreamReaders } from './stream-readers.service';
+import { StreamWriter } from './stream-writer.service';
 
-/** Stream ids/keys, metadata, info, retention and the read hub (filled by the streams issues). */
-@Module({})
+/** Stream keys, metadata and retention, the write path and the read hub shared by all transports. */
+@Module({
+  providers: [ReadHub, StreamKeys, StreamMetaService, StreamWriter, StreamReaders],
+  exports: [ReadHub, StreamKeys, StreamMetaService, StreamWriter, StreamReaders],
+})
 export class StreamsModule {}

@@ -1,0 +1,264 @@
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import Redis from 'ioredis';
+import { compareIds } from '../redis/entry-id';
+import { RedisConnections } from '../redis/redis-connections';
+import { RedisStreamsService, StreamEntry } from '../redis/redis-streams.service';
+
+/** Recent entries of one stream that has readers at its tail. */
+interface Tail {
+  /** Newest id the hub has seen (its XREAD cursor). */
+  lastId: string;
+  /** Every entry after `ringStart` up to `lastId`, oldest first. */
+  ring: StreamEntry[];
+  ringStart: string;
+  ringBytes: number;
+  waiters: Set<() => void>;
+  refs: number;
+  idleSince: number;
+}
+
+const RING_ENTRIES = 2048;
+const RING_BYTES = 16 * 1024 * 1024;
+const READ_COUNT = 1000;
+const BLOCK_MS = 5000;
+const LINGER_MS = 30_000;
+
+/**
+ * The per-process read hub: one loop on one dedicated blocking connection XREADs every stream
+ * that has readers at its tail and keeps a short ring of recent entries per stream, so that any
+ * number of readers are served from memory. Readers behind the ring page with XRANGE on their own.
+ * Redis connections and reads stay constant in the number of readers.
+ */
+@Injectable()
+export class ReadHub implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(ReadHub.name);
+  private readonly tails = new Map<string, Tail>();
+  private readonly opening = new Map<string, Promise<Tail>>();
+  private conn?: Redis;
+  private connId?: number;
+  private running = false;
+  private loop?: Promise<void>;
+  /** The key set changed since the current XREAD was sent. */
+  private stale = false;
+  private wake?: () => void;
+  private sweeper?: NodeJS.Timeout;
+
+  constructor(
+    private readonly streams: RedisStreamsService,
+    private readonly connections: RedisConnections,
+  ) {}
+
+  onModuleInit(): void {
+    this.running = true;
+    this.conn = this.connections.createBlocking('read-hub');
+    this.conn.on('ready', () => {
+      this.conn!.client('ID').then(
+        (id) => (this.connId = Number(id)),
+        () => undefined,
+      );
+    });
+    this.loop = this.run();
+    this.sweeper = setInterval(() => this.sweep(), LINGER_MS / 3).unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.running = false;
+    clearInterval(this.sweeper);
+    this.wake?.();
+    this.conn?.disconnect();
+    await this.loop;
+    for (const tail of this.tails.values()) this.notify(tail);
+  }
+
+  /** False once the service is shutting down: readers stop waiting. */
+  get active(): boolean {
+    return this.running;
+  }
+
+  /** Number of streams the hub is following (for metrics and tests). */
+  get size(): number {
+    return this.tails.size;
+  }
+
+  /** Starts following `keys` (reference counted); returns once each has a known cursor. */
+  async attach(keys: string[]): Promise<void> {
+    const missing = keys.filter((k) => !this.tails.has(k));
+    if (missing.length) {
+      const fresh = missing.filter((k) => !this.opening.has(k));
+      if (fresh.length) {
+        const ids = this.streams.lastIds(fresh);
+        fresh.forEach((key, i) => {
+          const opened = ids.then((all) => this.open(key, all[i]));
+          this.opening.set(key, opened);
+          opened.finally(() => this.opening.delete(key)).catch(() => undefined);
+        });
+      }
+      await Promise.all(missing.map((k) => this.opening.get(k) ?? this.tails.get(k)));
+    }
+    for (const key of keys) {
+      const tail = this.tails.get(key)!;
+      tail.refs++;
+    }
+  }
+
+  detach(keys: string[]): void {
+    const now = Date.now();
+    for (const key of keys) {
+      const tail = this.tails.get(key);
+      if (tail && --tail.refs === 0) tail.idleSince = now;
+    }
+  }
+
+  private open(key: string, lastId: string): Tail {
+    let tail = this.tails.get(key);
+    if (!tail) {
+      tail = { lastId, ring: [], ringStart: lastId, ringBytes: 0, waiters: new Set(), refs: 0, idleSince: Date.now() };
+      this.tails.set(key, tail);
+      this.kick();
+    }
+    return tail;
+  }
+
+  /** `$` for each key: the newest id known (the hub's cursor for followed streams, else Redis's). */
+  async endIds(keys: string[]): Promise<string[]> {
+    const unknown = keys.filter((k) => !this.tails.has(k));
+    const fetched = unknown.length ? await this.streams.lastIds(unknown) : [];
+    return keys.map((k) => this.tails.get(k)?.lastId ?? fetched[unknown.indexOf(k)]);
+  }
+
+  /** Up to `count` entries after `after`, oldest first: from the ring when it covers `after`. */
+  async fetch(key: string, after: string, count: number): Promise<StreamEntry[]> {
+    const tail = this.tails.get(key);
+    if (tail && compareIds(after, tail.ringStart) >= 0) {
+      if (compareIds(after, tail.lastId) >= 0) return [];
+      const i = upperBound(tail.ring, after);
+      return tail.ring.slice(i, i + count);
+    }
+    return this.streams.range(key, `(${after}`, '+', count);
+  }
+
+  /** The newest `count` entries after `after`, oldest first (frame dropping). */
+  async latest(key: string, after: string, count: number): Promise<StreamEntry[]> {
+    const tail = this.tails.get(key);
+    if (tail) {
+      if (compareIds(after, tail.lastId) >= 0) return [];
+      const ring = tail.ring;
+      if (ring.length >= count || (ring.length > 0 && compareIds(after, tail.ringStart) >= 0)) {
+        const from = Math.max(upperBound(ring, after), ring.length - count);
+        return ring.slice(from);
+      }
+    }
+    return (await this.streams.revRange(key, '+', `(${after}`, count)).reverse();
+  }
+
+  /**
+   * Resolves when any of `keys` has an entry after its cursor, after `timeoutMs`, or on abort.
+   * Checks the cursors first, so an entry that arrived before the call is never waited for.
+   */
+  wait(keys: string[], cursors: string[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const tails = keys.map((k) => this.tails.get(k));
+    if (!this.running || signal?.aborted) return Promise.resolve();
+    if (tails.some((t, i) => t && compareIds(t.lastId, cursors[i]) > 0)) return Promise.resolve();
+    return new Promise((done) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', finish);
+        for (const t of tails) t?.waiters.delete(finish);
+        done();
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      signal?.addEventListener('abort', finish, { once: true });
+      for (const t of tails) t?.waiters.add(finish);
+    });
+  }
+
+  private notify(tail: Tail): void {
+    if (tail.waiters.size === 0) return;
+    const waiters = [...tail.waiters];
+    tail.waiters.clear();
+    for (const w of waiters) w();
+  }
+
+  /** Makes a blocked XREAD return so that the next one includes new keys. */
+  private kick(): void {
+    this.stale = true;
+    this.wake?.();
+    const unblock = (): void => {
+      if (!this.stale || !this.running) return;
+      if (this.connId !== undefined) this.connections.command.client('UNBLOCK', this.connId).catch(() => undefined);
+      // The UNBLOCK may reach Redis before the XREAD it was meant for: repeat until the loop moved on.
+      setTimeout(unblock, 25).unref();
+    };
+    unblock();
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      const keys = [...this.tails.keys()];
+      this.stale = false;
+      if (keys.length === 0) {
+        await new Promise<void>((done) => (this.wake = done));
+        this.wake = undefined;
+        continue;
+      }
+      const ids = keys.map((k) => this.tails.get(k)!.lastId);
+      let entries: StreamEntry[];
+      try {
+        entries = await this.streams.read(keys, ids, READ_COUNT, BLOCK_MS, this.conn);
+        if (failures > 0) this.logger.log('read loop resumed');
+        failures = 0;
+      } catch (err) {
+        if (!this.running) break;
+        if (failures++ === 0) this.logger.warn(`read loop: ${(err as Error).message}; retrying`);
+        await new Promise((r) => setTimeout(r, Math.min(100 * failures, 2000)));
+        continue;
+      }
+      this.append(entries);
+    }
+  }
+
+  private append(entries: StreamEntry[]): void {
+    const touched = new Set<Tail>();
+    for (const entry of entries) {
+      const tail = this.tails.get(entry.key);
+      if (!tail || compareIds(entry.id, tail.lastId) <= 0) continue;
+      tail.ring.push(entry);
+      tail.ringBytes += entry.data.length;
+      tail.lastId = entry.id;
+      touched.add(tail);
+    }
+    for (const tail of touched) {
+      let drop = 0;
+      while (tail.ring.length - drop > RING_ENTRIES || (tail.ringBytes > RING_BYTES && tail.ring.length - drop > 1)) {
+        tail.ringBytes -= tail.ring[drop].data.length;
+        drop++;
+      }
+      if (drop > 0) {
+        tail.ringStart = tail.ring[drop - 1].id;
+        tail.ring = tail.ring.slice(drop);
+      }
+      this.notify(tail);
+    }
+  }
+
+  /** Stops following streams that have had no reader for a while. */
+  private sweep(): void {
+    const cutoff = Date.now() - LINGER_MS;
+    for (const [key, tail] of this.tails) {
+      if (tail.refs === 0 && tail.idleSince < cutoff && tail.waiters.size === 0) this.tails.delete(key);
+    }
+  }
+}
+
+/** Index of the first entry with an id greater than `id` (entries sorted by id). */
+function upperBound(entries: StreamEntry[], id: string): number {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareIds(entries[mid].id, id) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

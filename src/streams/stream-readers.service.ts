@@ -1,0 +1,69 @@
+import { Injectable } from '@nestjs/common';
+import { AuthUser } from '../auth/auth-user';
+import { PermissionsService } from '../auth/permissions.service';
+import { Cursor, IdError, parseCursor } from '../redis/entry-id';
+import { ReadHub } from './read-hub.service';
+import { StreamError } from './stream-error';
+import { StreamKeys } from './stream-keys.service';
+import { ReaderOptions, StreamReader } from './stream-reader';
+
+export const MAX_COUNT = 10000;
+
+/**
+ * Opens readers for any transport: read permission per stream, cursor parsing (`last_entry_id`:
+ * one for all streams or one per stream joined by `+`), then a StreamReader on the hub.
+ */
+@Injectable()
+export class StreamReaders {
+  constructor(
+    private readonly hub: ReadHub,
+    private readonly keys: StreamKeys,
+    private readonly permissions: PermissionsService,
+  ) {}
+
+  /** The data keys of `streamIds`, or a FORBIDDEN error naming the first one not readable. */
+  readableKeys(user: AuthUser, device: string, streamIds: string[]): string[] {
+    return streamIds.map((sid) => {
+      const key = this.keys.key(device, sid);
+      if (!this.permissions.canRead(user, key))
+        throw new StreamError('FORBIDDEN', `no read permission for stream ${sid}`);
+      return key;
+    });
+  }
+
+  /** Parses `last_entry_id` for `n` streams (default `$`); a space stands for an unencoded `+`. */
+  static cursors(raw: string | undefined, n: number): Cursor[] {
+    const parts = (raw ?? '$').split(/[+ ]/);
+    if (parts.length !== 1 && parts.length !== n) {
+      throw new StreamError('BAD_ID', `last_entry_id has ${parts.length} cursors for ${n} streams`);
+    }
+    try {
+      const cursors = parts.map(parseCursor);
+      return parts.length === 1 ? Array<Cursor>(n).fill(cursors[0]) : cursors;
+    } catch (err) {
+      if (err instanceof IdError) throw new StreamError('BAD_ID', err.message);
+      throw err;
+    }
+  }
+
+  /** A count between 1 and MAX_COUNT (default 1). */
+  static count(raw: string | undefined, fallback = 1): number {
+    if (raw === undefined || raw === '') return fallback;
+    if (!/^\d{1,6}$/.test(raw) || Number(raw) < 1 || Number(raw) > MAX_COUNT) {
+      throw new StreamError('BAD_REQUEST', `count must be an integer from 1 to ${MAX_COUNT}`);
+    }
+    return Number(raw);
+  }
+
+  async open(
+    user: AuthUser,
+    device: string,
+    streamIds: string[],
+    lastEntryId: string | undefined,
+    options: ReaderOptions,
+  ): Promise<StreamReader> {
+    const keys = this.readableKeys(user, device, streamIds);
+    const cursors = StreamReaders.cursors(lastEntryId, keys.length);
+    return StreamReader.open(this.hub, keys, cursors, options);
+  }
+}
