@@ -93,7 +93,7 @@ export class ReadHub implements OnModuleInit, OnApplicationShutdown {
           opened.finally(() => this.opening.delete(key)).catch(() => undefined);
         });
       }
-      await Promise.all(missing.map((k) => this.opening.get(k) ?? this.tails.get(k)));
+      await Promise.all(missing.map((k) => this.opening.get(k)).filter((p) => p !== undefined));
     }
     for (const key of keys) {
       const tail = this.tails.get(key)!;
