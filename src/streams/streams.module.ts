@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ReadHub } from './read-hub.service';
+import { StreamCatalog } from './stream-catalog.service';
 import { StreamKeys } from './stream-keys.service';
 import { StreamMetaService } from './stream-meta.service';
 import { StreamReaders } from './stream-readers.service';
@@ -7,7 +8,7 @@ import { StreamWriter } from './stream-writer.service';
 
 /** Stream keys, metadata and retention, the write path and the read hub shared by all transports. */
 @Module({
-  providers: [ReadHub, StreamKeys, StreamMetaService, StreamWriter, StreamReaders],
-  exports: [ReadHub, StreamKeys, StreamMetaService, StreamWriter, StreamReaders],
+  providers: [ReadHub, StreamKeys, StreamMetaService, StreamWriter, StreamReaders, StreamCatalog],
+  exports: [ReadHub, StreamKeys, StreamMetaService, StreamWriter, StreamReaders, StreamCatalog],
 })
 export class StreamsModule {}
