@@ -57,6 +57,13 @@ export class StreamMetaService {
     this.policies.delete(key);
   }
 
+  /** Retention for each key when all are cached and fresh, else null (no I/O). */
+  cachedPolicies(keys: string[]): Map<string, TrimPolicy> | null {
+    const now = Date.now();
+    for (const key of keys) if ((this.policies.get(key)?.until ?? 0) < now) return null;
+    return this.policiesOf(keys, now);
+  }
+
   /** Retention for each key, from a short-lived cache (one MGET for the keys not cached). */
   async trimPolicies(keys: string[]): Promise<Map<string, TrimPolicy>> {
     const now = Date.now();
@@ -72,6 +79,10 @@ export class StreamMetaService {
         });
       });
     }
+    return this.policiesOf(keys, now);
+  }
+
+  private policiesOf(keys: string[], now: number): Map<string, TrimPolicy> {
     const out = new Map<string, TrimPolicy>();
     for (const key of keys) {
       const p = this.policies.get(key)!;

@@ -1,0 +1,120 @@
+import type { WebSocket } from 'ws';
+import { AuthUser } from '../auth/auth-user';
+import { EntryToWrite, StreamWriter } from '../streams/stream-writer.service';
+import { CodecError, HeaderItem, parsePushHeader, planEntries, splitBlob } from './push-codec';
+import { closeFor, closeWith, CLOSE } from './ws-close';
+import { PushQuery } from './ws-query';
+
+export interface PushTarget {
+  user: AuthUser;
+  device: string;
+  /** Streams named by the path, or null for `*` (the header names them). */
+  pathStreams: string[] | null;
+  query: PushQuery;
+}
+
+/**
+ * One push socket: frames → codec → StreamWriter, acks in order. Batches are sent to Redis as
+ * they arrive (never one awaited round trip per entry or per batch); the socket is paused while
+ * more than `maxInFlight` bytes wait for Redis.
+ */
+export class PushSession {
+  private pending: HeaderItem[] | null = null;
+  /** Settles after the last batch's ack was sent (or the socket failed). */
+  private chain: Promise<void> = Promise.resolve();
+  private inFlightBytes = 0;
+  private paused = false;
+  private failed = false;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly target: PushTarget,
+    private readonly writer: StreamWriter,
+    private readonly maxInFlight: number,
+  ) {
+    ws.on('message', (data: Buffer, isBinary: boolean) => this.onFrame(data, isBinary));
+  }
+
+  /** Resolves when every batch received so far is stored and acked (for graceful shutdown). */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
+  private onFrame(data: Buffer, isBinary: boolean): void {
+    if (this.failed) return;
+    try {
+      const entries = isBinary ? this.onBinary(data) : this.onText(data);
+      if (entries) this.submit(entries, data.length);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private onText(data: Buffer): null {
+    const { header } = this.target.query;
+    if (header === '0') throw new CodecError('BAD_HEADER', 'text frame received with header=0');
+    if (this.pending) throw new CodecError('BAD_HEADER', 'a header must be followed by its binary frame');
+    this.pending = parsePushHeader(data.toString('utf8'));
+    return null;
+  }
+
+  private onBinary(data: Buffer): EntryToWrite[] {
+    const { pathStreams, query } = this.target;
+    if (this.pending) {
+      const plan = planEntries(this.pending, data.length, pathStreams, query.offsets);
+      this.pending = null;
+      const parts = splitBlob(data, plan);
+      return plan.map((p, i) => ({ streamId: p.streamId, id: p.id, data: parts[i] }));
+    }
+    if (query.header === '1') throw new CodecError('BAD_HEADER', 'binary frame without a header (header=1)');
+    if (!pathStreams || pathStreams.length !== 1) {
+      throw new CodecError('BAD_HEADER', 'a binary frame without a header needs exactly one stream in the path');
+    }
+    return [{ streamId: pathStreams[0], id: null, data }];
+  }
+
+  private submit(entries: EntryToWrite[], bytes: number): void {
+    const { user, device, query } = this.target;
+    const stored = this.writer.write(user, device, entries, 'ws');
+    this.inFlightBytes += bytes;
+    if (!this.paused && this.inFlightBytes > this.maxInFlight) {
+      this.paused = true;
+      this.ws.pause();
+    }
+    // Acks leave in batch order even when replies resolve in the same tick.
+    this.chain = this.chain
+      .then(() => stored)
+      .then(
+        (ids) => {
+          this.release(bytes);
+          if (query.ack && !this.failed) this.ws.send(ids.join(','));
+        },
+        (err) => {
+          this.release(bytes);
+          this.fail(err);
+        },
+      );
+  }
+
+  private release(bytes: number): void {
+    this.inFlightBytes -= bytes;
+    if (this.paused && this.inFlightBytes <= this.maxInFlight / 2) {
+      this.paused = false;
+      this.ws.resume();
+    }
+  }
+
+  private fail(err: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    const { code, reason } = closeFor(err);
+    closeWith(this.ws, code, reason);
+  }
+
+  /** Graceful shutdown: wait for stored batches and their acks, then close with 1001. */
+  async shutdown(): Promise<void> {
+    this.ws.pause();
+    await this.chain;
+    if (!this.failed) closeWith(this.ws, CLOSE.GOING_AWAY, 'server shutting down');
+  }
+}

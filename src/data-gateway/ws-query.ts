@@ -1,0 +1,88 @@
+import { OffsetsMode } from './push-codec';
+
+/** A query string problem, answered with HTTP 400 before the socket is accepted. */
+export class QueryError extends Error {}
+
+export interface PushQuery {
+  header: 'auto' | '1' | '0';
+  ack: boolean;
+  deviceId?: string;
+  offsets: OffsetsMode;
+}
+
+export interface PullQuery {
+  lastEntryId?: string;
+  count?: string;
+  latest: boolean;
+  header: boolean;
+  offsets: 'start' | 'end';
+  ack: boolean;
+  maxFps: number;
+  deviceId?: string;
+}
+
+const TRUE = new Set(['1', 'true', 'yes', 'on']);
+const FALSE = new Set(['0', 'false', 'no', 'off']);
+
+function bool(q: URLSearchParams, name: string): boolean {
+  const v = q.get(name);
+  if (v === null || v === '') return false;
+  const lower = v.toLowerCase();
+  if (TRUE.has(lower)) return true;
+  if (FALSE.has(lower)) return false;
+  throw new QueryError(`${name} must be 0/1 or true/false, got ${JSON.stringify(v.slice(0, 20))}`);
+}
+
+function oneOf<T extends string>(q: URLSearchParams, name: string, allowed: readonly T[], fallback: T): T {
+  const v = q.get(name);
+  if (v === null || v === '') return fallback;
+  if (!(allowed as readonly string[]).includes(v)) {
+    throw new QueryError(`${name} must be one of ${allowed.join('|')}, got ${JSON.stringify(v.slice(0, 20))}`);
+  }
+  return v as T;
+}
+
+/** Refuses unknown parameters (typos such as `lates=1` would otherwise be silently ignored). */
+function only(q: URLSearchParams, known: string[]): void {
+  for (const name of q.keys()) {
+    if (name !== 'token' && !known.includes(name)) {
+      throw new QueryError(`unknown query parameter ${JSON.stringify(name.slice(0, 30))}; known: ${known.join(', ')}`);
+    }
+  }
+}
+
+export function parsePushQuery(q: URLSearchParams): PushQuery {
+  only(q, ['header', 'batch', 'ack', 'device_id', 'offsets']);
+  let header = oneOf(q, 'header', ['auto', '1', '0', 'true', 'false'] as const, 'auto');
+  if (header === 'true') header = '1';
+  if (header === 'false') header = '0';
+  // PTG's name for header=1.
+  if (bool(q, 'batch')) {
+    if (header === '0') throw new QueryError('batch=true contradicts header=0');
+    header = '1';
+  }
+  return {
+    header,
+    ack: bool(q, 'ack'),
+    deviceId: q.get('device_id') ?? undefined,
+    offsets: oneOf(q, 'offsets', ['auto', 'start', 'end'] as const, 'auto'),
+  };
+}
+
+export function parsePullQuery(q: URLSearchParams): PullQuery {
+  only(q, ['last_entry_id', 'count', 'latest', 'header', 'offsets', 'ack', 'max_fps', 'device_id']);
+  const fps = q.get('max_fps');
+  if (fps !== null && fps !== '' && !(/^\d+(\.\d+)?$/.test(fps) && Number(fps) <= 1000)) {
+    throw new QueryError('max_fps must be a number from 0 (no limit) to 1000');
+  }
+  return {
+    lastEntryId: q.get('last_entry_id') ?? undefined,
+    count: q.get('count') ?? undefined,
+    latest: bool(q, 'latest'),
+    header: q.get('header') === null ? true : bool(q, 'header'),
+    offsets: oneOf(q, 'offsets', ['start', 'end'] as const, 'start'),
+    ack: bool(q, 'ack'),
+    maxFps: fps ? Number(fps) : 0,
+    deviceId: q.get('device_id') ?? undefined,
+  };
+}
