@@ -28,7 +28,8 @@ describe('WebSocket push', () => {
     await redisServer.cleanup();
   });
 
-  const push = (path: string, query = ''): Promise<TestSocket> => TestSocket.open(`${svc.ws}/data/${path}/push${query}`, token);
+  const push = (path: string, query = ''): Promise<TestSocket> =>
+    TestSocket.open(`${svc.ws}/data/${path}/push${query}`, token);
 
   it('stores a Redis Streamer client header + blob and acks the id', async () => {
     const s = sid();
@@ -87,7 +88,13 @@ describe('WebSocket push', () => {
     ws.close();
     // * path: the header names the streams, with explicit ids
     ws = await push('*', '?ack=1&device_id=dev1');
-    await ws.send(JSON.stringify([[a, '1000-1', 0], [b, null, 1], [a, '1000-2', 3]]));
+    await ws.send(
+      JSON.stringify([
+        [a, '1000-1', 0],
+        [b, null, 1],
+        [a, '1000-2', 3],
+      ]),
+    );
     await ws.send(Buffer.from('xyyzz'));
     const ids = (await ws.nextText()).split(',');
     expect(ids[0]).toBe('1000-1');
@@ -143,16 +150,31 @@ describe('WebSocket push', () => {
       await ws.send(JSON.stringify([[s, '5000-0', 0]]));
       await ws.send(Buffer.from('first'));
       expect(await ws.nextText()).toBe('5000-0');
-      await ws.send(JSON.stringify([[s, '6000-0', 0], [s, '4000-0', 1]]));
+      await ws.send(
+        JSON.stringify([
+          [s, '6000-0', 0],
+          [s, '4000-0', 1],
+        ]),
+      );
       await ws.send(Buffer.from('ab'));
       expect((await ws.closedWith()).code).toBe(1008);
 
       const ws2 = await push(s, '?ack=1');
-      await ws2.send(JSON.stringify([[s, '7000-0', 0], ['other', '1-0', 1]]));
+      await ws2.send(
+        JSON.stringify([
+          [s, '7000-0', 0],
+          ['other', '1-0', 1],
+        ]),
+      );
       await ws2.send(Buffer.from('ok'));
       expect(await ws2.nextText()).toBe('7000-0,1-0');
       // the first entry alone would be valid: the batch is refused whole because of the second
-      await ws2.send(JSON.stringify([[s, '9000-0', 0], ['other', '1-0', 1]]));
+      await ws2.send(
+        JSON.stringify([
+          [s, '9000-0', 0],
+          ['other', '1-0', 1],
+        ]),
+      );
       await ws2.send(Buffer.from('zz'));
       const closed = await ws2.closedWith();
       expect(closed.code).toBe(1011);
