@@ -7,7 +7,9 @@ export function setupOpenApi(app: INestApplication): void {
     .setTitle('redis-streamer')
     .setDescription(
       'Redis Streams on the network. Obtain a token from `POST /token`, then send it as ' +
-        '`Authorization: Bearer <token>`. WebSocket endpoints are described in `docs/protocol.md`.',
+        '`Authorization: Bearer <token>`. The WebSocket push/pull and Server-Sent Events endpoints are ' +
+        'described in the AsyncAPI document [/asyncapi.json](/asyncapi.json) (it needs the token too: add ' +
+        '`?token=<token>` when opening it in a browser) and in `docs/protocol.md`.',
     )
     .setVersion('0.1.0')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
