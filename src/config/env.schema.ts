@@ -120,6 +120,12 @@ export class Env {
   @IsBoolean()
   METRICS_PUBLIC = false;
 
+  /** GraphQL schema introspection; unset means on unless NODE_ENV=production. */
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  GRAPHQL_INTROSPECTION?: boolean;
+
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevelName = 'log';
 
