@@ -1,14 +1,27 @@
 import { Module } from '@nestjs/common';
 import { ReadHub } from './read-hub.service';
+import { RetentionService } from './retention.service';
 import { StreamCatalog } from './stream-catalog.service';
 import { StreamKeys } from './stream-keys.service';
+import { StreamManager } from './stream-manager.service';
 import { StreamMetaService } from './stream-meta.service';
 import { StreamReaders } from './stream-readers.service';
 import { StreamWriter } from './stream-writer.service';
+import { StreamsController } from './streams.controller';
 
 /** Stream keys, metadata and retention, the write path and the read hub shared by all transports. */
 @Module({
-  providers: [ReadHub, StreamKeys, StreamMetaService, StreamWriter, StreamReaders, StreamCatalog],
-  exports: [ReadHub, StreamKeys, StreamMetaService, StreamWriter, StreamReaders, StreamCatalog],
+  controllers: [StreamsController],
+  providers: [
+    ReadHub,
+    StreamKeys,
+    StreamMetaService,
+    StreamWriter,
+    StreamReaders,
+    StreamCatalog,
+    StreamManager,
+    RetentionService,
+  ],
+  exports: [ReadHub, StreamKeys, StreamMetaService, StreamWriter, StreamReaders, StreamCatalog, StreamManager],
 })
 export class StreamsModule {}
