@@ -2,11 +2,19 @@ import type { WebSocket } from 'ws';
 import { MetricsService } from '../health/metrics.service';
 import { StreamEntry } from '../redis/redis-streams.service';
 import { StreamReader } from '../streams/stream-reader';
+import { entryToJson } from './json-frames';
 import { encodePullHeader } from './push-codec';
 import { closeFor, closeWith, CLOSE } from './ws-close';
 import { PullQuery } from './ws-query';
 
 const WAIT_MS = 30_000;
+
+/**
+ * Encodings of single entries, shared by every reader of the ring (fan-out): a frame is built
+ * once per entry and stream name, not once per reader.
+ */
+const jsonFrames = new WeakMap<StreamEntry, string>();
+const singleHeaders = new WeakMap<StreamEntry, string>();
 
 /**
  * One pull socket: a loop that waits on the read hub and sends header + blob messages. It never
@@ -24,8 +32,8 @@ export class PullSession {
   constructor(
     private readonly ws: WebSocket,
     private readonly reader: StreamReader,
-    /** Stream id (without device prefix) of each reader key. */
-    private readonly streamIds: Map<string, string>,
+    /** Stream id (without device prefix) of a reader key. */
+    private readonly streamIdOf: (key: string) => string,
     private readonly query: PullQuery,
     private readonly maxBuffered: number,
     private readonly metrics: MetricsService,
@@ -75,23 +83,46 @@ export class PullSession {
   }
 
   private send(entries: StreamEntry[]): void {
-    const blob = entries.length === 1 ? entries[0].data : Buffer.concat(entries.map((e) => e.data));
-    if (this.query.header) {
-      const header = encodePullHeader(
-        entries.map((e) => ({ streamId: this.streamIds.get(e.key)!, id: e.id, length: e.data.length })),
-        this.query.offsets,
-      );
-      this.ws.send(header);
+    let bytes = 0;
+    for (const e of entries) bytes += e.data.length;
+    if (this.query.format === 'json') {
+      for (const e of entries) {
+        let frame = jsonFrames.get(e);
+        if (frame === undefined) {
+          frame = entryToJson(this.streamIdOf(e.key), e.id, e.data);
+          jsonFrames.set(e, frame);
+        }
+        this.queue(frame, frame.length);
+      }
+    } else {
+      if (this.query.header) this.ws.send(this.header(entries));
+      this.queue(entries.length === 1 ? entries[0].data : Buffer.concat(entries.map((e) => e.data)), bytes);
     }
-    this.unflushed += blob.length;
-    this.ws.send(blob, () => {
-      this.unflushed -= blob.length;
-      if (this.unflushed <= this.maxBuffered) this.flushed?.();
-    });
     this.frameSeen = false;
     this.lastSent = Date.now();
     this.metrics.entriesPulled.inc({ transport: 'ws' }, entries.length);
-    this.metrics.bytesPulled.inc({ transport: 'ws' }, blob.length);
+    this.metrics.bytesPulled.inc({ transport: 'ws' }, bytes);
+  }
+
+  private header(entries: StreamEntry[]): string {
+    const cacheable = entries.length === 1 && this.query.offsets === 'start';
+    const cached = cacheable ? singleHeaders.get(entries[0]) : undefined;
+    if (cached !== undefined) return cached;
+    const header = encodePullHeader(
+      entries.map((e) => ({ streamId: this.streamIdOf(e.key), id: e.id, length: e.data.length })),
+      this.query.offsets,
+    );
+    if (cacheable) singleHeaders.set(entries[0], header);
+    return header;
+  }
+
+  /** Sends a frame, counting its bytes as unflushed until the socket has written them. */
+  private queue(frame: string | Buffer, bytes: number): void {
+    this.unflushed += bytes;
+    this.ws.send(frame, () => {
+      this.unflushed -= bytes;
+      if (this.unflushed <= this.maxBuffered) this.flushed?.();
+    });
   }
 
   /** Graceful shutdown: close with 1001. */

@@ -1,6 +1,7 @@
 import type { WebSocket } from 'ws';
 import { AuthUser } from '../auth/auth-user';
 import { EntryToWrite, StreamWriter } from '../streams/stream-writer.service';
+import { parseJsonPush } from './json-frames';
 import { CodecError, HeaderItem, parsePushHeader, planEntries, splitBlob } from './push-codec';
 import { closeFor, closeWith, CLOSE } from './ws-close';
 import { PushQuery } from './ws-query';
@@ -50,8 +51,9 @@ export class PushSession {
     }
   }
 
-  private onText(data: Buffer): null {
-    const { header } = this.target.query;
+  private onText(data: Buffer): EntryToWrite[] | null {
+    const { header, format } = this.target.query;
+    if (format === 'json') return [{ ...parseJsonPush(data.toString('utf8'), this.target.pathStreams), id: null }];
     if (header === '0') throw new CodecError('BAD_HEADER', 'text frame received with header=0');
     if (this.pending) throw new CodecError('BAD_HEADER', 'a header must be followed by its binary frame');
     this.pending = parsePushHeader(data.toString('utf8'));
@@ -60,6 +62,7 @@ export class PushSession {
 
   private onBinary(data: Buffer): EntryToWrite[] {
     const { pathStreams, query } = this.target;
+    if (query.format === 'json') throw new CodecError('BAD_HEADER', 'format=json takes text frames only');
     if (this.pending) {
       const plan = planEntries(this.pending, data.length, pathStreams, query.offsets);
       this.pending = null;

@@ -114,13 +114,12 @@ export class WsDataGateway implements OnModuleInit, BeforeApplicationShutdown {
     const query = parsePullQuery(params);
     const device = this.keys.device(query.deviceId);
     const path = parseStreamPath(decodeURIComponent(rawPath), 'pull');
-    if (path.kind !== 'list') throw new QueryError('pulling a * or glob path is not supported; name the streams');
     const count = StreamReaders.count(query.count);
-    if (!query.header && (count !== 1 || path.ids.length !== 1)) {
+    if (!query.header && (count !== 1 || path.kind !== 'list' || path.ids.length !== 1)) {
       throw new QueryError('header=0 needs a single stream and count=1 (one entry per message)');
     }
     // Cursors are resolved (`$` by Redis) at the request, before the socket is accepted.
-    const reader = await this.readers.open(user, device, path.ids, query.lastEntryId, { count, latest: query.latest });
+    const reader = await this.readers.openPath(user, device, path, query.lastEntryId, { count, latest: query.latest });
     let ws: WebSocket;
     try {
       ws = await this.accept(req, socket, head, 'pull');
@@ -128,8 +127,8 @@ export class WsDataGateway implements OnModuleInit, BeforeApplicationShutdown {
       reader.close();
       throw err;
     }
-    const names = new Map(reader.keys.map((key, i) => [key, path.ids[i]]));
-    const session = new PullSession(ws, reader, names, query, this.config.get('PULL_MAX_BUFFERED'), this.metrics);
+    const streamIdOf = (key: string): string => this.keys.streamId(key, device);
+    const session = new PullSession(ws, reader, streamIdOf, query, this.config.get('PULL_MAX_BUFFERED'), this.metrics);
     this.pulls.add(session);
     ws.once('close', () => this.pulls.delete(session));
     void session.run();

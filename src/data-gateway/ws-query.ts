@@ -3,7 +3,10 @@ import { OffsetsMode } from './push-codec';
 /** A query string problem, answered with HTTP 400 before the socket is accepted. */
 export class QueryError extends Error {}
 
+export type FrameFormat = 'binary' | 'json';
+
 export interface PushQuery {
+  format: FrameFormat;
   header: 'auto' | '1' | '0';
   ack: boolean;
   deviceId?: string;
@@ -11,6 +14,7 @@ export interface PushQuery {
 }
 
 export interface PullQuery {
+  format: FrameFormat;
   lastEntryId?: string;
   count?: string;
   latest: boolean;
@@ -52,7 +56,7 @@ function only(q: URLSearchParams, known: string[]): void {
 }
 
 export function parsePushQuery(q: URLSearchParams): PushQuery {
-  only(q, ['header', 'batch', 'ack', 'device_id', 'offsets']);
+  only(q, ['header', 'batch', 'ack', 'device_id', 'offsets', 'format']);
   let header = oneOf(q, 'header', ['auto', '1', '0', 'true', 'false'] as const, 'auto');
   if (header === 'true') header = '1';
   if (header === 'false') header = '0';
@@ -62,6 +66,7 @@ export function parsePushQuery(q: URLSearchParams): PushQuery {
     header = '1';
   }
   return {
+    format: oneOf(q, 'format', ['binary', 'json'] as const, 'binary'),
     header,
     ack: bool(q, 'ack'),
     deviceId: q.get('device_id') ?? undefined,
@@ -70,12 +75,13 @@ export function parsePushQuery(q: URLSearchParams): PushQuery {
 }
 
 export function parsePullQuery(q: URLSearchParams): PullQuery {
-  only(q, ['last_entry_id', 'count', 'latest', 'header', 'offsets', 'ack', 'max_fps', 'device_id']);
+  only(q, ['last_entry_id', 'count', 'latest', 'header', 'offsets', 'ack', 'max_fps', 'device_id', 'format']);
   const fps = q.get('max_fps');
   if (fps !== null && fps !== '' && !(/^\d+(\.\d+)?$/.test(fps) && Number(fps) <= 1000)) {
     throw new QueryError('max_fps must be a number from 0 (no limit) to 1000');
   }
   return {
+    format: oneOf(q, 'format', ['binary', 'json'] as const, 'binary'),
     lastEntryId: q.get('last_entry_id') ?? undefined,
     count: q.get('count') ?? undefined,
     latest: bool(q, 'latest'),

@@ -64,6 +64,8 @@ function toEntries(key: string, raw: RawEntry[]): StreamEntry[] {
 @Injectable()
 export class RedisStreamsService {
   private readonly redis: ScriptedRedis;
+  /** Keys this process has written: known to exist, so a single entry may skip the checks. */
+  private readonly written = new Set<string>();
 
   constructor(private readonly connections: RedisConnections) {
     this.redis = connections.command as ScriptedRedis;
@@ -76,7 +78,7 @@ export class RedisStreamsService {
    * itself); anything else runs the checked batch script.
    */
   async add(entries: NewEntry[], trimFor: (key: string) => TrimPolicy): Promise<string[]> {
-    if (entries.length === 1 && entries[0].id === null) {
+    if (entries.length === 1 && entries[0].id === null && this.written.has(entries[0].key)) {
       const { key, data } = entries[0];
       const trim = trimFor(key);
       const args: (string | Buffer | number)[] = [key];
@@ -102,7 +104,15 @@ export class RedisStreamsService {
       args.push(String(trim.maxlen), trim.minId ?? '');
     }
     for (const e of entries) args.push(String(index.get(e.key)), e.id ?? '*', e.data);
-    return this.redis.xaddBatch(keys.length, ...args);
+    const ids = await this.redis.xaddBatch(keys.length, ...args);
+    if (this.written.size > 100_000) this.written.clear();
+    for (const key of keys) this.written.add(key);
+    return ids;
+  }
+
+  /** Forgets that keys exist (after DEL), so that their next write announces them again. */
+  forget(keys: string[]): void {
+    for (const key of keys) this.written.delete(key);
   }
 
   /** XREAD (optionally blocking: pass a dedicated connection) from exclusive ids. */
@@ -164,6 +174,7 @@ export class RedisStreamsService {
   }
 
   async delete(keys: string[]): Promise<number> {
+    this.forget(keys);
     return keys.length ? this.redis.del(...keys) : 0;
   }
 

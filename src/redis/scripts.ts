@@ -27,15 +27,21 @@ local function lastId(key)
 end
 `;
 
+/** The stream where writes announce the data keys they create (read by device-wide readers). */
+export const CREATED_EVENTS = ':event:stream.created';
+
 /**
  * KEYS: the distinct stream keys of the batch.
  * ARGV: per key `maxlen` ('0' = none) and `minid` ('' = none), then per entry
- * (key index, id or '*', payload). Returns the new ids in entry order.
+ * (key index, id or '*', payload). Returns the new ids in entry order. A key that did not exist
+ * is announced on CREATED_EVENTS in the same atomic step.
  */
 export const XADD_BATCH = `${COMPARE_IDS}${LAST_ID}
 local n = #KEYS
+local created = {}
 for i = 1, n do
   local t = redis.call('TYPE', KEYS[i]).ok
+  if t == 'none' then created[#created + 1] = KEYS[i] end
   if t ~= 'stream' and t ~= 'none' then
     return redis.error_reply('WRONGTYPE ' .. KEYS[i] .. ' holds a ' .. t .. ', not a stream')
   end
@@ -66,6 +72,9 @@ end
 for i = 1, n do
   local minid = ARGV[2 * i]
   if minid ~= '' then redis.call('XTRIM', KEYS[i], 'MINID', '~', minid) end
+end
+for i = 1, #created do
+  redis.call('XADD', '${CREATED_EVENTS}', 'MAXLEN', '~', 10000, '*', 'd', created[i])
 end
 return ids
 `;

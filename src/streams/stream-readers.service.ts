@@ -2,6 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { AuthUser } from '../auth/auth-user';
 import { PermissionsService } from '../auth/permissions.service';
 import { Cursor, IdError, parseCursor } from '../redis/entry-id';
+import { CREATED_EVENTS } from '../redis/scripts';
+import { scanLiteral, StreamCatalog } from './stream-catalog.service';
+import { globToRegExp, StreamPath } from './stream-id';
 import { ReadHub } from './read-hub.service';
 import { StreamError } from './stream-error';
 import { StreamKeys } from './stream-keys.service';
@@ -19,6 +22,7 @@ export class StreamReaders {
     private readonly hub: ReadHub,
     private readonly keys: StreamKeys,
     private readonly permissions: PermissionsService,
+    private readonly catalog: StreamCatalog,
   ) {}
 
   /** The data keys of `streamIds`, or a FORBIDDEN error naming the first one not readable. */
@@ -65,5 +69,39 @@ export class StreamReaders {
     const keys = this.readableKeys(user, device, streamIds);
     const cursors = StreamReaders.cursors(lastEntryId, keys.length);
     return StreamReader.open(this.hub, keys, cursors, options);
+  }
+
+  /**
+   * Opens a reader on a parsed pull path: a list of streams (as `open`), or `*` / a glob over the
+   * device's stream ids. A wildcard reader covers the matching streams the user may read (others
+   * are skipped, not refused) and follows streams created later, from their first entry.
+   */
+  async openPath(
+    user: AuthUser,
+    device: string,
+    path: StreamPath,
+    lastEntryId: string | undefined,
+    options: ReaderOptions,
+  ): Promise<StreamReader> {
+    if (path.kind === 'list') return this.open(user, device, path.ids, lastEntryId, options);
+    const pattern = path.kind === 'glob' ? path.pattern : '*';
+    const idMatch = globToRegExp(pattern);
+    const prefix = this.keys.key(device, 'x').slice(0, -1);
+    const accept = (key: string): boolean =>
+      key.startsWith(prefix) &&
+      !key.startsWith(':') &&
+      idMatch.test(key.slice(prefix.length)) &&
+      this.permissions.canRead(user, key);
+    // Creation events are followed from before the listing, so no stream falls between the two.
+    const [after] = await this.hub.endIds([CREATED_EVENTS]);
+    const keys = (await this.catalog.keys(`${scanLiteral(prefix)}*`)).filter(accept);
+    const [cursor] = StreamReaders.cursors(lastEntryId, 1);
+    return StreamReader.open(
+      this.hub,
+      keys,
+      keys.map(() => cursor),
+      options,
+      { after, accept },
+    );
   }
 }
