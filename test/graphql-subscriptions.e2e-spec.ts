@@ -1,0 +1,133 @@
+import Redis from 'ioredis';
+import { Subscription, wsClient } from './graphql-client';
+import { ReadHub } from '../src/streams/read-hub.service';
+import { redisClient, startApp, startRedis, TestApp, tokenFor } from './harness';
+
+const DATA = `subscription ($ids: [String!]!, $last: String, $count: Int! = 1, $device: String = "default") {
+  data(streamIds: $ids, lastEntryId: $last, count: $count, deviceId: $device) { streamId id time data string json }
+}`;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function connectedClients(redis: Redis): Promise<number> {
+  return (await redis.client('LIST')).toString().trim().split('\n').length;
+}
+
+describe('GraphQL data subscription', () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  let svc: TestApp;
+  let plain: Redis;
+  let token: string;
+  const clients: ReturnType<typeof wsClient>[] = [];
+  const client = () => {
+    const c = wsClient(svc.ws, { Authorization: `Bearer ${token}` });
+    clients.push(c);
+    return c;
+  };
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    svc = await startApp(redis.url);
+    plain = redisClient(redis.url);
+    token = await tokenFor(svc.http);
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.dispose()));
+    plain.disconnect();
+    await svc.close();
+    await redis.cleanup();
+  });
+
+  it('delivers pushed entries in order, with every field', async () => {
+    await plain.xadd('default:temp', '*', 'd', 'history');
+    const sub = new Subscription(client(), DATA, { ids: ['temp'] });
+    // Subscribed at `$`: it gets what is pushed once it runs. Probe until it does.
+    while (sub.results.length === 0) {
+      await plain.xadd('default:temp', '*', 'd', 'probe');
+      await sleep(50);
+    }
+    await sleep(200); // let probes in flight arrive
+    const seen = sub.results.length;
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) ids.push((await plain.xadd('default:temp', '*', 'd', JSON.stringify({ i })))!);
+    await plain.xadd('default:temp', '*', 'd', Buffer.from([0xff, 0x01]));
+    const results = (await sub.take(seen + 21)).slice(seen);
+    expect(sub.results.slice(0, seen).every((r) => r.data!.data.string === 'probe')).toBe(true);
+    expect(results.map((r) => r.data!.data.id)).toEqual([...ids, expect.any(String)]);
+    expect(results[3].data!.data).toEqual({
+      streamId: 'temp',
+      id: ids[3],
+      time: new Date(Number(ids[3].split('-')[0])).toISOString(),
+      data: Buffer.from('{"i":3}').toString('base64'),
+      string: '{"i":3}',
+      json: { i: 3 },
+    });
+    expect(results[20].data!.data).toMatchObject({ data: '/wE=', string: null, json: null });
+    sub.stop();
+  });
+
+  it('replays from lastEntryId and interleaves several streams, each in order', async () => {
+    const a1 = await plain.xadd('lab:a', '*', 'd', 'a1');
+    await plain.xadd('lab:b', '*', 'd', 'b1');
+    await plain.xadd('lab:a', '*', 'd', 'a2');
+    const sub = new Subscription(client(), DATA, { ids: ['a', 'b'], last: '0', count: 10, device: 'lab' });
+    await sub.take(3);
+    await plain.xadd('lab:b', '*', 'd', 'b2');
+    const got = (await sub.take(4)).map((r) => `${r.data!.data.streamId}:${r.data!.data.string}`);
+    expect(got.filter((s) => s.startsWith('a:'))).toEqual(['a:a1', 'a:a2']);
+    expect(got.filter((s) => s.startsWith('b:'))).toEqual(['b:b1', 'b:b2']);
+    sub.stop();
+
+    const after = new Subscription(client(), DATA, { ids: ['a'], last: a1, device: 'lab' });
+    expect((await after.take(1)).map((r) => r.data!.data.string)).toEqual(['a2']);
+    after.stop();
+  });
+
+  it('follows a glob, picking up streams created after subscribing', async () => {
+    await plain.xadd('site:imu-old', '*', 'd', 'old');
+    const sub = new Subscription(client(), DATA, { ids: ['imu*'], device: 'site' });
+    await sleep(200);
+    await plain.xadd('site:imu-old', '*', 'd', 'o2');
+    await plain.xadd('site:cam', '*', 'd', 'not matched');
+    await plain.xadd('site:imu-new', '*', 'd', 'n1');
+    await plain.xadd('site:imu-new', '*', 'd', 'n2');
+    const got = (await sub.take(3, 5000)).map((r) => `${r.data!.data.streamId}:${r.data!.data.string}`);
+    expect(got.sort()).toEqual(['imu-new:n1', 'imu-new:n2', 'imu-old:o2']);
+    sub.stop();
+  });
+
+  it('serves 200 subscribers from one Redis reader', async () => {
+    const before = await connectedClients(plain);
+    // A fixed cursor: whenever each subscription starts, it gets exactly the entries after it.
+    const start = (await plain.xadd('default:fan', '*', 'd', 'before'))!;
+    const ws = Array.from({ length: 20 }, () => client());
+    const subs = ws.flatMap((c) =>
+      Array.from({ length: 10 }, () => new Subscription(c, DATA, { ids: ['fan'], last: start })),
+    );
+    const pushed: string[] = [];
+    for (let i = 0; i < 5; i++) pushed.push((await plain.xadd('default:fan', '*', 'd', `m${i}`))!);
+    const all = await Promise.all(subs.map((s) => s.take(5, 10000)));
+    for (const results of all) expect(results.map((r) => r.data!.data.id)).toEqual(pushed);
+    expect(await connectedClients(plain)).toBe(before);
+    subs.forEach((s) => s.stop());
+  });
+
+  it('releases its read-hub reader when the subscription completes or the socket closes', async () => {
+    const refs = (key: string): number | undefined =>
+      // Internal state of the hub: how many readers follow the stream.
+      (svc.app.get(ReadHub) as unknown as { tails: Map<string, { refs: number }> }).tails.get(key)?.refs;
+    const until = async (ok: () => boolean) => {
+      for (let i = 0; i < 100 && !ok(); i++) await sleep(20);
+      return ok();
+    };
+    const c = client();
+    const one = new Subscription(c, DATA, { ids: ['short'] });
+    const two = new Subscription(c, DATA, { ids: ['short'] });
+    expect(await until(() => refs('default:short') === 2)).toBe(true);
+    one.stop();
+    expect(await until(() => refs('default:short') === 1)).toBe(true);
+    await c.dispose();
+    expect(await until(() => refs('default:short') === 0)).toBe(true);
+    expect(two.done).toBe(true);
+  });
+});
