@@ -178,9 +178,177 @@ export class RedisStreamsService {
     return keys.length ? this.redis.del(...keys) : 0;
   }
 
+  /** XGROUP CREATE ... MKSTREAM; false when the group already exists (BUSYGROUP). */
+  async createGroup(key: string, group: string, startId: string): Promise<boolean> {
+    try {
+      await this.redis.xgroup('CREATE', key, group, startId, 'MKSTREAM');
+      return true;
+    } catch (err) {
+      if ((err as Error).message.startsWith('BUSYGROUP')) return false;
+      throw err;
+    }
+  }
+
+  async destroyGroup(key: string, group: string): Promise<boolean> {
+    return (await this.redis.xgroup('DESTROY', key, group)) === 1;
+  }
+
+  async setGroupId(key: string, group: string, id: string): Promise<void> {
+    await this.redis.xgroup('SETID', key, group, id);
+  }
+
+  async deleteConsumer(key: string, group: string, consumer: string): Promise<number> {
+    return Number(await this.redis.xgroup('DELCONSUMER', key, group, consumer));
+  }
+
+  /**
+   * XREADGROUP for one consumer: `>` for new entries, or an id for its own pending ones (replay).
+   * Blocking reads go on a dedicated connection.
+   */
+  async readGroup(
+    group: string,
+    consumer: string,
+    keys: string[],
+    ids: string[],
+    count: number,
+    options: { blockMs?: number; noAck?: boolean; client?: Redis } = {},
+  ): Promise<StreamEntry[]> {
+    const args: (string | number)[] = ['GROUP', group, consumer, 'COUNT', count];
+    if (options.blockMs !== undefined) args.push('BLOCK', options.blockMs);
+    if (options.noAck) args.push('NOACK');
+    args.push('STREAMS', ...keys, ...ids);
+    const reply = (await (options.client ?? this.redis).callBuffer('XREADGROUP', ...args)) as RawRead;
+    if (!reply) return [];
+    const out: StreamEntry[] = [];
+    // Pending entries that were deleted since come back without fields: skip them.
+    for (const [key, raw] of reply)
+      out.push(
+        ...toEntries(
+          key.toString(),
+          raw.filter((e) => e[1] !== null),
+        ),
+      );
+    return out;
+  }
+
+  /** XACK of each id in every key, pipelined; returns per id how many keys had it pending. */
+  async ack(keys: string[], group: string, ids: string[]): Promise<number[]> {
+    if (ids.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const id of ids) for (const key of keys) pipe.xack(key, group, id);
+    const replies = (await pipe.exec()) ?? [];
+    return ids.map((_, i) => {
+      let n = 0;
+      for (let k = 0; k < keys.length; k++) {
+        const [err, count] = replies[i * keys.length + k];
+        if (err) throw err;
+        n += Number(count);
+      }
+      return n;
+    });
+  }
+
+  /** XPENDING extended form: the oldest `count` pending entries idle at least `minIdleMs`. */
+  async pending(
+    key: string,
+    group: string,
+    options: { minIdleMs?: number; count?: number; consumer?: string } = {},
+  ): Promise<{ id: string; consumer: string; idleMs: number; deliveries: number }[]> {
+    const args: (string | number)[] = [key, group];
+    if (options.minIdleMs) args.push('IDLE', options.minIdleMs);
+    args.push('-', '+', options.count ?? 100);
+    if (options.consumer) args.push(options.consumer);
+    const reply = (await this.redis.call('XPENDING', ...args)) as [string, string, number, number][];
+    return reply.map(([id, consumer, idleMs, deliveries]) => ({ id, consumer, idleMs, deliveries }));
+  }
+
+  /** XAUTOCLAIM: entries idle at least `minIdleMs` become `consumer`'s (their delivery count rises). */
+  async autoClaim(
+    key: string,
+    group: string,
+    consumer: string,
+    minIdleMs: number,
+    count: number,
+  ): Promise<StreamEntry[]> {
+    const reply = (await this.redis.callBuffer(
+      'XAUTOCLAIM',
+      key,
+      group,
+      consumer,
+      minIdleMs,
+      '0-0',
+      'COUNT',
+      count,
+    )) as [Buffer, RawEntry[]];
+    return toEntries(
+      key,
+      reply[1].filter((e) => e[1] !== null),
+    );
+  }
+
+  /** XCLAIM of given ids for `consumer`. */
+  async claim(key: string, group: string, consumer: string, minIdleMs: number, ids: string[]): Promise<StreamEntry[]> {
+    const reply = (await this.redis.callBuffer('XCLAIM', key, group, consumer, minIdleMs, ...ids)) as RawEntry[];
+    return toEntries(
+      key,
+      reply.filter((e) => e[1] !== null),
+    );
+  }
+
+  /**
+   * Moves an entry to the dead-letter stream `deadKey` with its delivery history and acks it in
+   * the group, atomically.
+   */
+  async deadLetter(
+    key: string,
+    deadKey: string,
+    group: string,
+    entry: StreamEntry,
+    history: { consumer: string; deliveries: number },
+  ): Promise<void> {
+    const replies = await this.redis
+      .multi()
+      .xadd(
+        deadKey,
+        'MAXLEN',
+        '~',
+        10000,
+        '*',
+        'd',
+        entry.data,
+        'source_id',
+        entry.id,
+        'group',
+        group,
+        'consumer',
+        history.consumer,
+        'deliveries',
+        String(history.deliveries),
+      )
+      .xack(key, group, entry.id)
+      .exec();
+    for (const [err] of replies ?? []) if (err) throw err;
+  }
+
+  /** XINFO GROUPS and XINFO CONSUMERS of every group, as plain objects. */
+  async groups(key: string): Promise<Record<string, unknown>[]> {
+    const groups = (await this.redis.xinfo('GROUPS', key)) as unknown[][];
+    const pipe = this.redis.pipeline();
+    const parsed = groups.map(pairs);
+    for (const g of parsed) pipe.xinfo('CONSUMERS', key, String(g.name));
+    const consumers = (await pipe.exec()) ?? [];
+    return parsed.map((g, i) => ({ ...g, consumers: ((consumers[i][1] as unknown[][]) ?? []).map(pairs) }));
+  }
+
   get client(): Redis {
     return this.connections.command;
   }
+}
+
+function pairs(flat: unknown[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = flat[i + 1];
+  return out;
 }
 
 function parseInfo(key: string, reply: unknown[]): StreamInfo {
