@@ -47,7 +47,8 @@ const OFFSETS = {
 function sendEntries(res: Response, reply: EntriesReply): void {
   res.set({ 'x-offsets': reply.offsets, 'entry-offset': reply.offsets, 'Cache-Control': 'no-store' });
   if (reply.cursor) res.set('x-last-entry-id', reply.cursor);
-  res.status(200).type('application/octet-stream').send(reply.body);
+  // `end`, not `send`: no ETag hashed over a body that can be megabytes (and is never cached).
+  res.status(200).type('application/octet-stream').set('Content-Length', String(reply.body.length)).end(reply.body);
 }
 
 /** REST `/data/{stream_id}` (PROTOCOL §5): long-poll reads, uploads and range reads. */
