@@ -32,7 +32,7 @@ describe('GraphQL data subscription', () => {
     token = await tokenFor(svc.http);
   });
   afterAll(async () => {
-    await Promise.all(clients.map((c) => c.dispose()));
+    await Promise.all(clients.map(async (c) => c.dispose()));
     plain.disconnect();
     await svc.close();
     await redis.cleanup();
@@ -113,9 +113,9 @@ describe('GraphQL data subscription', () => {
   });
 
   it('releases its read-hub reader when the subscription completes or the socket closes', async () => {
-    const refs = (key: string): number | undefined =>
-      // Internal state of the hub: how many readers follow the stream.
-      (svc.app.get(ReadHub) as unknown as { tails: Map<string, { refs: number }> }).tails.get(key)?.refs;
+    // Internal state of the hub: how many readers follow each stream.
+    const hub: unknown = svc.app.get(ReadHub);
+    const refs = (key: string) => (hub as { tails: Map<string, { refs: number }> }).tails.get(key)?.refs;
     const until = async (ok: () => boolean) => {
       for (let i = 0; i < 100 && !ok(); i++) await sleep(20);
       return ok();
@@ -126,7 +126,7 @@ describe('GraphQL data subscription', () => {
     expect(await until(() => refs('default:short') === 2)).toBe(true);
     one.stop();
     expect(await until(() => refs('default:short') === 1)).toBe(true);
-    await c.dispose();
+    await Promise.resolve(c.dispose());
     expect(await until(() => refs('default:short') === 0)).toBe(true);
     expect(two.done).toBe(true);
   });

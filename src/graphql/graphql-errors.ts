@@ -48,15 +48,19 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   return { message, locations: formatted.locations, path: formatted.path, extensions: { code } };
 }
 
-/** The same mapping for errors sent over graphql-ws, which does not go through Apollo. */
-export function toClientError(error: GraphQLError): GraphQLError {
+/**
+ * The same mapping for errors sent over graphql-ws, which does not go through Apollo; an error
+ * that is not a resolver's and has no code gets `fallbackCode`.
+ */
+export function toClientError(error: GraphQLError, fallbackCode?: string): GraphQLError {
   const mapped = error.originalError ? classify(error.originalError) : null;
-  if (!mapped) return error;
-  return new GraphQLError(mapped.message, {
+  const code = mapped?.code ?? (error.extensions.code === undefined ? fallbackCode : undefined);
+  if (!code) return error;
+  return new GraphQLError(mapped?.message ?? error.message, {
     nodes: error.nodes,
     source: error.source,
     positions: error.positions,
     path: error.path,
-    extensions: { code: mapped.code },
+    extensions: { ...error.extensions, code },
   });
 }

@@ -61,7 +61,8 @@ export class SubscriptionServer implements OnModuleInit, BeforeApplicationShutdo
         context: (ctx) => ({ req: { headers: { authorization: `Bearer ${ctx.extra.token}` }, user: ctx.extra.user } }),
         onNext: (_ctx, _id, _payload, _args, result) =>
           result.errors ? { ...result, errors: result.errors.map(toClientError) } : undefined,
-        onError: (_ctx, _id, _payload, errors) => errors.map(toClientError),
+        // graphql-ws reports validation errors here; Apollo would have coded them.
+        onError: (_ctx, _id, _payload, errors) => errors.map((e) => toClientError(e, 'GRAPHQL_VALIDATION_FAILED')),
       },
       this.server,
       this.config.get('WS_PING_MS'),
