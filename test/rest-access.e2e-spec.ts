@@ -1,9 +1,6 @@
-import bcrypt from 'bcryptjs';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import request from 'supertest';
 import { redisClient, startApp, startRedis, TestApp, tokenFor } from './harness';
+import { writeUsersFile } from './support/rest';
 import { SseClient } from './support/sse-client';
 
 async function until(check: () => Promise<boolean>, ms = 10000): Promise<void> {
@@ -21,19 +18,10 @@ describe('REST data routes: permissions and Redis outages', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    const usersFile = join(mkdtempSync(join(tmpdir(), 'rs-users-')), 'users.json');
-    writeFileSync(
-      usersFile,
-      JSON.stringify([
-        // reads and writes device cam1 only; may read (not write) default:public*
-        {
-          username: 'alice',
-          password_hash: bcrypt.hashSync('wonderland', 4),
-          read: ['cam1:*', 'default:public*'],
-          write: ['cam1:*'],
-        },
-      ]),
-    );
+    // alice reads and writes device cam1 only, and may read (not write) default:public*
+    const usersFile = writeUsersFile([
+      { username: 'alice', password: 'wonderland', read: ['cam1:*', 'default:public*'], write: ['cam1:*'] },
+    ]);
     svc = await startApp(redis.url, { AUTH_USERS_FILE: usersFile, AUTH_DEV_MODE: 'false' });
     alice = await tokenFor(svc.http, 'alice', 'wonderland');
     const r = redisClient(redis.url);

@@ -2,24 +2,9 @@ import Redis from 'ioredis';
 import request from 'supertest';
 import { RequestLifetimes } from '../src/data-gateway/request-lifetimes.service';
 import { redisClient, startApp, startRedis, TestApp, tokenFor } from './harness';
+import { binary, splitEntries as split } from './support/rest';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** `x-offsets` rows → the payloads they describe. */
-function split(body: Buffer, offsets: string): { sid: string; id: string; data: string }[] {
-  const rows = JSON.parse(offsets) as [string, string, number][];
-  return rows.map(([sid, id, start], i) => ({
-    sid,
-    id,
-    data: body.subarray(start, i + 1 < rows.length ? rows[i + 1][2] : body.length).toString(),
-  }));
-}
-
-function binary(res: request.Response, cb: (err: Error | null, body: Buffer) => void): void {
-  const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(c));
-  res.on('end', () => cb(null, Buffer.concat(chunks)));
-}
 
 describe('REST GET /data: the Redis Streamer README recipes and long-polls', () => {
   let redis: Awaited<ReturnType<typeof startRedis>>;

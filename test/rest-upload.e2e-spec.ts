@@ -2,6 +2,7 @@ import http from 'node:http';
 import Redis from 'ioredis';
 import request from 'supertest';
 import { redisClient, startApp, startRedis, TestApp, tokenFor } from './harness';
+import { binary } from './support/rest';
 
 const MAX_BODY = 64 * 1024;
 
@@ -9,12 +10,6 @@ const MAX_BODY = 64 * 1024;
 async function contents(r: Redis, key: string): Promise<[string, string][]> {
   const entries = await r.xrange(key, '-', '+');
   return entries.map(([id, fields]) => [id, fields[1]]);
-}
-
-function binary(res: request.Response, cb: (err: Error | null, body: Buffer) => void): void {
-  const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(c));
-  res.on('end', () => cb(null, Buffer.concat(chunks)));
 }
 
 describe('REST POST /data and GET /data/{id}/range', () => {

@@ -1,11 +1,8 @@
-import bcrypt from 'bcryptjs';
 import Redis from 'ioredis';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import request from 'supertest';
 import { RetentionService, SWEEP_LOCK_KEY } from '../src/streams/retention.service';
 import { redisClient, startApp, startRedis, TestApp, tokenFor } from './harness';
+import { writeUsersFile } from './support/rest';
 
 describe('REST /streams: listings, descriptions, metadata, deletion, retention', () => {
   let redis: Awaited<ReturnType<typeof startRedis>>;
@@ -17,14 +14,10 @@ describe('REST /streams: listings, descriptions, metadata, deletion, retention',
 
   beforeAll(async () => {
     redis = await startRedis();
-    const usersFile = join(mkdtempSync(join(tmpdir(), 'rs-users-')), 'users.json');
-    writeFileSync(
-      usersFile,
-      JSON.stringify([
-        { username: 'root', password_hash: bcrypt.hashSync('toor', 4), read: ['*'], write: ['*'], roles: ['admin'] },
-        { username: 'cam-only', password_hash: bcrypt.hashSync('pw', 4), read: ['default:cam*'], write: [] },
-      ]),
-    );
+    const usersFile = writeUsersFile([
+      { username: 'root', password: 'toor', read: ['*'], write: ['*'], roles: ['admin'] },
+      { username: 'cam-only', password: 'pw', read: ['default:cam*'], write: [] },
+    ]);
     env = { AUTH_USERS_FILE: usersFile, AUTH_DEV_MODE: 'true', STREAM_MAXLEN: '0' };
     svc = await startApp(redis.url, env);
     dev = await tokenFor(svc.http, 'dev');
