@@ -124,10 +124,11 @@ describe('GraphQL auth, permissions and bad input', () => {
 
     it('accepts the token as ?token= on the upgrade or in connectionParams', async () => {
       const id = (await plain.xadd('cam1:left', '*', 'd', 'x'))!;
-      for (const [query, params] of [
-        [`?token=${alice}`, undefined] as const,
+      const ways: [string, Record<string, unknown> | undefined][] = [
+        [`?token=${alice}`, undefined],
         ['', { Authorization: `Bearer ${alice}` }],
-      ]) {
+      ];
+      for (const [query, params] of ways) {
         const client = wsClient(svc.ws, params, query);
         const sub = new Subscription(
           client,

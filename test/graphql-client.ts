@@ -58,14 +58,19 @@ export function wsClient(
     lazy: false,
     retryAttempts: 0,
     onNonLazyError: () => undefined,
-    on: { closed: (e) => onClosed({ code: (e as CloseEvent).code, reason: (e as CloseEvent).reason }) },
+    on: {
+      closed: (e) => {
+        const { code, reason } = e as { code: number; reason: string };
+        onClosed({ code, reason });
+      },
+    },
   });
   return Object.assign(client, { closed });
 }
 
 /** A subscription whose results are queued so a test can take them one by one. */
 export class Subscription<T = AnyData> {
-  readonly results: FormattedExecutionResult<T>[] = [];
+  readonly results: FormattedExecutionResult<T, unknown>[] = [];
   error?: unknown;
   done = false;
   private wake?: () => void;
@@ -93,7 +98,7 @@ export class Subscription<T = AnyData> {
   }
 
   /** Waits until `n` results arrived (or the subscription ended, or `ms` passed). */
-  async take(n: number, ms = 5000): Promise<FormattedExecutionResult<T>[]> {
+  async take(n: number, ms = 5000): Promise<FormattedExecutionResult<T, unknown>[]> {
     const deadline = Date.now() + ms;
     while (this.results.length < n && !this.done && Date.now() < deadline) {
       await new Promise<void>((r) => {

@@ -10,7 +10,9 @@ const DATA = `subscription ($ids: [String!]!, $last: String, $count: Int! = 1, $
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function connectedClients(redis: Redis): Promise<number> {
-  return (await redis.client('LIST')).toString().trim().split('\n').length;
+  return String(await redis.client('LIST'))
+    .trim()
+    .split('\n').length;
 }
 
 describe('GraphQL data subscription', () => {

@@ -60,7 +60,7 @@ export class SubscriptionServer implements OnModuleInit, BeforeApplicationShutdo
         // The global guard reads the token from `req` like an HTTP request's.
         context: (ctx) => ({ req: { headers: { authorization: `Bearer ${ctx.extra.token}` }, user: ctx.extra.user } }),
         onNext: (_ctx, _id, _payload, _args, result) =>
-          result.errors ? { ...result, errors: result.errors.map(toClientError) } : undefined,
+          result.errors ? { ...result, errors: result.errors.map((e) => toClientError(e)) } : undefined,
         // graphql-ws reports validation errors here; Apollo would have coded them.
         onError: (_ctx, _id, _payload, errors) => errors.map((e) => toClientError(e, 'GRAPHQL_VALIDATION_FAILED')),
       },
