@@ -1,30 +1,25 @@
 import type { WebSocket } from 'ws';
-import { MetricsService } from '../health/metrics.service';
-import { StreamEntry } from '../redis/redis-streams.service';
+import { compareIds } from '../redis/entry-id';
 import { StreamReader } from '../streams/stream-reader';
-import { entryToJson } from './json-frames';
-import { encodePullHeader } from './push-codec';
+import { MessageSender } from './message-sender';
 import { closeFor, closeWith, CLOSE } from './ws-close';
 import { PullQuery } from './ws-query';
 
 const WAIT_MS = 30_000;
 
-/**
- * Encodings of single entries, shared by every reader of the ring (fan-out): a frame is built
- * once per entry and stream name, not once per reader.
- */
-const jsonFrames = new WeakMap<StreamEntry, string>();
-const singleHeaders = new WeakMap<StreamEntry, string>();
+/** Where a replay stops: the inclusive end id and its time (`until`). */
+export interface ReplayEnd {
+  id: string;
+  ms: number;
+}
 
 /**
- * One pull socket: a loop that waits on the read hub and sends header + blob messages. It never
- * has more than `maxBuffered` unflushed bytes on the socket; beyond that it waits for the client
- * (the data waits in Redis), which slows nobody else.
+ * One pull socket: a loop that waits on the read hub and sends messages. It never has more than
+ * the allowed unflushed bytes on the socket; beyond that it waits for the client (the data waits
+ * in Redis), which slows nobody else.
  */
 export class PullSession {
   private readonly abort = new AbortController();
-  private unflushed = 0;
-  private flushed?: () => void;
   private frameSeen = true;
   private frameWaiter?: () => void;
   private lastSent = 0;
@@ -32,11 +27,9 @@ export class PullSession {
   constructor(
     private readonly ws: WebSocket,
     private readonly reader: StreamReader,
-    /** Stream id (without device prefix) of a reader key. */
-    private readonly streamIdOf: (key: string) => string,
+    private readonly sender: MessageSender,
     private readonly query: PullQuery,
-    private readonly maxBuffered: number,
-    private readonly metrics: MetricsService,
+    private readonly until?: ReplayEnd,
   ) {
     ws.on('message', () => {
       this.frameSeen = true;
@@ -45,7 +38,6 @@ export class PullSession {
     ws.once('close', () => {
       this.abort.abort();
       this.frameWaiter?.();
-      this.flushed?.();
       reader.close();
     });
   }
@@ -58,11 +50,21 @@ export class PullSession {
     try {
       while (this.open) {
         if (this.query.ack) await this.nextClientFrame();
-        if (this.unflushed > this.maxBuffered) await new Promise<void>((r) => (this.flushed = r));
+        await this.sender.drained();
         if (this.query.maxFps > 0) await this.pace();
         if (!this.open) break;
-        const entries = await this.reader.next(WAIT_MS, this.abort.signal);
-        if (entries.length > 0 && this.open) this.send(entries);
+        const wait = this.until ? Math.max(0, Math.min(WAIT_MS, this.until.ms - Date.now() + 1)) : WAIT_MS;
+        let entries = await this.reader.next(wait, this.abort.signal);
+        if (!this.open) break;
+        if (this.until) entries = entries.filter((e) => compareIds(e.id, this.until!.id) <= 0);
+        if (entries.length > 0) {
+          this.sender.send(entries);
+          this.sent();
+        }
+        if (this.until && this.replayDone(this.until, entries.length === 0)) {
+          closeWith(this.ws, CLOSE.NORMAL, 'replay complete');
+          break;
+        }
       }
     } catch (err) {
       if (this.open) {
@@ -70,6 +72,17 @@ export class PullSession {
         closeWith(this.ws, code, reason);
       }
     }
+  }
+
+  /** Every stream is past `until`, or nothing more came and `until` has passed. */
+  private replayDone(until: ReplayEnd, idle: boolean): boolean {
+    if (this.reader.cursors.every((c) => compareIds(c, until.id) >= 0)) return true;
+    return idle && Date.now() > until.ms;
+  }
+
+  private sent(): void {
+    this.frameSeen = false;
+    this.lastSent = Date.now();
   }
 
   private async nextClientFrame(): Promise<void> {
@@ -80,49 +93,6 @@ export class PullSession {
   private async pace(): Promise<void> {
     const wait = this.lastSent + 1000 / this.query.maxFps - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-  }
-
-  private send(entries: StreamEntry[]): void {
-    let bytes = 0;
-    for (const e of entries) bytes += e.data.length;
-    if (this.query.format === 'json') {
-      for (const e of entries) {
-        let frame = jsonFrames.get(e);
-        if (frame === undefined) {
-          frame = entryToJson(this.streamIdOf(e.key), e.id, e.data);
-          jsonFrames.set(e, frame);
-        }
-        this.queue(frame, frame.length);
-      }
-    } else {
-      if (this.query.header) this.ws.send(this.header(entries));
-      this.queue(entries.length === 1 ? entries[0].data : Buffer.concat(entries.map((e) => e.data)), bytes);
-    }
-    this.frameSeen = false;
-    this.lastSent = Date.now();
-    this.metrics.entriesPulled.inc({ transport: 'ws' }, entries.length);
-    this.metrics.bytesPulled.inc({ transport: 'ws' }, bytes);
-  }
-
-  private header(entries: StreamEntry[]): string {
-    const cacheable = entries.length === 1 && this.query.offsets === 'start';
-    const cached = cacheable ? singleHeaders.get(entries[0]) : undefined;
-    if (cached !== undefined) return cached;
-    const header = encodePullHeader(
-      entries.map((e) => ({ streamId: this.streamIdOf(e.key), id: e.id, length: e.data.length })),
-      this.query.offsets,
-    );
-    if (cacheable) singleHeaders.set(entries[0], header);
-    return header;
-  }
-
-  /** Sends a frame, counting its bytes as unflushed until the socket has written them. */
-  private queue(frame: string | Buffer, bytes: number): void {
-    this.unflushed += bytes;
-    this.ws.send(frame, () => {
-      this.unflushed -= bytes;
-      if (this.unflushed <= this.maxBuffered) this.flushed?.();
-    });
   }
 
   /** Graceful shutdown: close with 1001. */

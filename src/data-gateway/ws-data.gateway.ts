@@ -12,17 +12,54 @@ import { parseStreamPath, StreamIdError } from '../streams/stream-id';
 import { StreamKeys } from '../streams/stream-keys.service';
 import { StreamReaders } from '../streams/stream-readers.service';
 import { StreamWriter } from '../streams/stream-writer.service';
-import { PullSession } from './pull-session';
+import { ConsumerGroups, GroupOptions } from '../streams/consumer-groups.service';
+import { StreamMetaService } from '../streams/stream-meta.service';
+import { cursorToExclusiveId, IdError, idTime, isEntryId, parseCursor, parseRangeBound } from '../redis/entry-id';
+import { randomBytes } from 'node:crypto';
+import { GroupSession } from './group-session';
+import { MessageSender } from './message-sender';
+import { PullSession, ReplayEnd } from './pull-session';
 import { PushSession } from './push-session';
-import { parsePullQuery, parsePushQuery, QueryError } from './ws-query';
+import { parsePullQuery, parsePushQuery, PullQuery, QueryError } from './ws-query';
 
 const DATA_PATH = /^\/data\/(.+)\/(push|pull)$/;
+const DEFAULT_CLAIM_IDLE_MS = 60_000;
+const CONSUMER = Symbol('consumer');
+type GroupRequest = IncomingMessage & { [CONSUMER]?: string };
+
+/** `until` (an id or a time) as an inclusive end id and its time. */
+function replayEnd(raw: string): ReplayEnd {
+  try {
+    const id = parseRangeBound(raw, 'end');
+    if (!isEntryId(id)) throw new QueryError('until must be an entry id, a millisecond time or an ISO-8601 time');
+    return { id, ms: idTime(id) };
+  } catch (err) {
+    if (err instanceof IdError) throw new QueryError(err.message);
+    throw err;
+  }
+}
+
+/** Where a new group starts: `$` (new entries only), `0` (whole history), an id or a time. */
+function groupStart(raw: string): string {
+  if (raw === '$') return '$';
+  try {
+    const cursor = cursorToExclusiveId(parseCursor(raw));
+    if (cursor === null) return '$';
+    return cursor;
+  } catch (err) {
+    if (err instanceof IdError) throw new QueryError(`group_start: ${err.message}`);
+    throw err;
+  }
+}
 
 /** Turns validation failures into the HTTP answer of a refused upgrade. */
 function refusalFor(err: unknown): unknown {
   if (err instanceof QueryError || err instanceof StreamIdError || err instanceof URIError)
     return new UpgradeRefusal(400, err.message);
-  if (err instanceof StreamError) return new UpgradeRefusal(err.code === 'FORBIDDEN' ? 403 : 400, err.message);
+  if (err instanceof StreamError) {
+    const status = err.code === 'FORBIDDEN' ? 403 : err.code === 'NOT_FOUND' ? 404 : 400;
+    return new UpgradeRefusal(status, err.message);
+  }
   return err;
 }
 
@@ -36,7 +73,7 @@ function refusalFor(err: unknown): unknown {
 export class WsDataGateway implements OnModuleInit, BeforeApplicationShutdown {
   private readonly server: WebSocketServer;
   private readonly pushes = new Set<PushSession>();
-  private readonly pulls = new Set<PullSession>();
+  private readonly pulls = new Set<PullSession | GroupSession>();
   private readonly alive = new WeakMap<WebSocket, boolean>();
   private pinger?: NodeJS.Timeout;
   private stopping = false;
@@ -49,12 +86,17 @@ export class WsDataGateway implements OnModuleInit, BeforeApplicationShutdown {
     private readonly readers: StreamReaders,
     private readonly metrics: MetricsService,
     private readonly config: AppConfig,
+    private readonly groups: ConsumerGroups,
+    private readonly meta: StreamMetaService,
   ) {
     // maxPayload is enforced by ws while reading a frame: larger frames close with 1009 unbuffered.
     this.server = new WebSocketServer({
       noServer: true,
       maxPayload: config.get('WS_MAX_PAYLOAD'),
       perMessageDeflate: false,
+    });
+    this.server.on('headers', (headers: string[], req: GroupRequest) => {
+      if (req[CONSUMER]) headers.push(`X-Consumer: ${req[CONSUMER]}`);
     });
   }
 
@@ -118,6 +160,11 @@ export class WsDataGateway implements OnModuleInit, BeforeApplicationShutdown {
     if (!query.header && (count !== 1 || path.kind !== 'list' || path.ids.length !== 1)) {
       throw new QueryError('header=0 needs a single stream and count=1 (one entry per message)');
     }
+    if (query.group) {
+      if (path.kind !== 'list') throw new QueryError('a consumer-group pull names its streams');
+      return this.acceptGroup(req, socket, head, user, device, path.ids, count, query);
+    }
+    const until = query.until === undefined ? undefined : replayEnd(query.until);
     // Cursors are resolved (`$` by Redis) at the request, before the socket is accepted.
     const reader = await this.readers.openPath(user, device, path, query.lastEntryId, { count, latest: query.latest });
     let ws: WebSocket;
@@ -127,11 +174,49 @@ export class WsDataGateway implements OnModuleInit, BeforeApplicationShutdown {
       reader.close();
       throw err;
     }
-    const streamIdOf = (key: string): string => this.keys.streamId(key, device);
-    const session = new PullSession(ws, reader, streamIdOf, query, this.config.get('PULL_MAX_BUFFERED'), this.metrics);
+    const session = new PullSession(ws, reader, this.sender(ws, device, query), query, until);
     this.pulls.add(session);
     ws.once('close', () => this.pulls.delete(session));
     void session.run();
+  }
+
+  private async acceptGroup(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    user: AuthUser,
+    device: string,
+    streamIds: string[],
+    count: number,
+    query: PullQuery,
+  ): Promise<void> {
+    const g = query.group!;
+    const keys = this.readers.readableKeys(user, device, streamIds);
+    const [meta] = await this.meta.get(keys.slice(0, 1));
+    const metaIdle = typeof meta?.claim_idle_ms === 'number' ? meta.claim_idle_ms : undefined;
+    const options: GroupOptions = {
+      group: g.group,
+      consumer: g.consumer ?? `c-${randomBytes(6).toString('hex')}`,
+      count,
+      ackMode: g.ackMode,
+      create: g.create,
+      startId: groupStart(g.start),
+      claimIdleMs: g.claimIdleMs ?? metaIdle ?? DEFAULT_CLAIM_IDLE_MS,
+      maxDeliveries: g.maxDeliveries,
+    };
+    await this.groups.ensureGroup(keys, options);
+    // The consumer name (generated or given) is told in the upgrade answer.
+    (req as GroupRequest)[CONSUMER] = options.consumer;
+    const ws = await this.accept(req, socket, head, 'pull');
+    const session = new GroupSession(ws, keys, options, this.groups, this.sender(ws, device, query));
+    this.pulls.add(session);
+    ws.once('close', () => this.pulls.delete(session));
+    void session.run();
+  }
+
+  private sender(ws: WebSocket, device: string, query: PullQuery): MessageSender {
+    const streamIdOf = (key: string): string => this.keys.streamId(key, device);
+    return new MessageSender(ws, streamIdOf, query, this.config.get('PULL_MAX_BUFFERED'), this.metrics);
   }
 
   private accept(req: IncomingMessage, socket: Duplex, head: Buffer, endpoint: string): Promise<WebSocket> {

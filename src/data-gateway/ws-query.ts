@@ -13,8 +13,23 @@ export interface PushQuery {
   offsets: OffsetsMode;
 }
 
+/** Consumer-group mode of a pull (PROTOCOL §8). */
+export interface GroupQuery {
+  group: string;
+  /** Generated when the client does not name one. */
+  consumer?: string;
+  start: string;
+  create: boolean;
+  ackMode: 'manual' | 'auto';
+  claimIdleMs?: number;
+  maxDeliveries: number;
+}
+
 export interface PullQuery {
   format: FrameFormat;
+  /** Inclusive end of a replay (`until`, an id or a time): the socket closes with 1000 there. */
+  until?: string;
+  group?: GroupQuery;
   lastEntryId?: string;
   count?: string;
   latest: boolean;
@@ -75,7 +90,26 @@ export function parsePushQuery(q: URLSearchParams): PushQuery {
 }
 
 export function parsePullQuery(q: URLSearchParams): PullQuery {
-  only(q, ['last_entry_id', 'count', 'latest', 'header', 'offsets', 'ack', 'max_fps', 'device_id', 'format']);
+  only(q, [
+    'last_entry_id',
+    'count',
+    'latest',
+    'header',
+    'offsets',
+    'ack',
+    'max_fps',
+    'device_id',
+    'format',
+    'until',
+    'group',
+    'consumer',
+    'group_start',
+    'start_id',
+    'create',
+    'claim_idle_ms',
+    'max_deliveries',
+  ]);
+  const group = q.get('group') ? parseGroup(q) : undefined;
   const fps = q.get('max_fps');
   if (fps !== null && fps !== '' && !(/^\d+(\.\d+)?$/.test(fps) && Number(fps) <= 1000)) {
     throw new QueryError('max_fps must be a number from 0 (no limit) to 1000');
@@ -87,8 +121,50 @@ export function parsePullQuery(q: URLSearchParams): PullQuery {
     latest: bool(q, 'latest'),
     header: q.get('header') === null ? true : bool(q, 'header'),
     offsets: oneOf(q, 'offsets', ['start', 'end'] as const, 'start'),
-    ack: bool(q, 'ack'),
+    ack: group ? false : bool(q, 'ack'),
     maxFps: fps ? Number(fps) : 0,
+    until: q.get('until') || undefined,
+    group,
     deviceId: q.get('device_id') ?? undefined,
+  };
+}
+
+const NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+function int(q: URLSearchParams, name: string, min: number, max: number): number | undefined {
+  const v = q.get(name);
+  if (v === null || v === '') return undefined;
+  if (!/^\d{1,10}$/.test(v) || Number(v) < min || Number(v) > max) {
+    throw new QueryError(`${name} must be an integer from ${min} to ${max}`);
+  }
+  return Number(v);
+}
+
+function parseGroup(q: URLSearchParams): GroupQuery {
+  const group = q.get('group')!;
+  const consumer = q.get('consumer') || undefined;
+  for (const [name, value] of [
+    ['group', group],
+    ['consumer', consumer],
+  ] as const) {
+    if (value !== undefined && !NAME.test(value)) {
+      throw new QueryError(`${name} must be 1-64 characters of A-Z a-z 0-9 _ . : -`);
+    }
+  }
+  for (const name of ['latest', 'last_entry_id', 'until']) {
+    if (q.get(name)) throw new QueryError(`${name} does not apply to a consumer-group pull`);
+  }
+  const ack = (q.get('ack') ?? 'manual').toLowerCase();
+  if (!['manual', 'auto', '1', '0', 'true', 'false', ''].includes(ack)) {
+    throw new QueryError('ack must be manual or auto in a consumer-group pull');
+  }
+  return {
+    group,
+    consumer,
+    start: q.get('group_start') ?? q.get('start_id') ?? '$',
+    create: q.get('create') === null ? true : bool(q, 'create'),
+    ackMode: ack === 'auto' ? 'auto' : 'manual',
+    claimIdleMs: int(q, 'claim_idle_ms', 1, 86_400_000),
+    maxDeliveries: int(q, 'max_deliveries', 1, 1000) ?? 10,
   };
 }

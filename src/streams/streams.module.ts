@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ConsumerGroups } from './consumer-groups.service';
 import { ReadHub } from './read-hub.service';
 import { RetentionService } from './retention.service';
 import { StreamCatalog } from './stream-catalog.service';
@@ -21,7 +22,8 @@ import { StreamsController } from './streams.controller';
     StreamCatalog,
     StreamManager,
     RetentionService,
+    ConsumerGroups,
   ],
-  exports: [ReadHub, StreamKeys, StreamMetaService, StreamWriter, StreamReaders, StreamCatalog, StreamManager],
+  exports: [ReadHub, StreamKeys, StreamMetaService, StreamWriter, StreamReaders, StreamCatalog, StreamManager, ConsumerGroups],
 })
 export class StreamsModule {}

@@ -5,6 +5,8 @@ export class TestSocket {
   readonly frames: { data: Buffer; binary: boolean }[] = [];
   private waiters: (() => void)[] = [];
   closed?: { code: number; reason: string };
+  /** Headers of the server's upgrade answer. */
+  headers: Record<string, string | string[] | undefined> = {};
   private closeWaiters: (() => void)[] = [];
 
   private constructor(readonly ws: WebSocket) {
@@ -29,11 +31,14 @@ export class TestSocket {
         ...options,
       });
       const socket = new TestSocket(ws);
+      ws.once('upgrade', (res) => (socket.headers = res.headers));
       ws.once('open', () => resolve(socket));
       ws.once('unexpected-response', (_req, res) => {
         let body = '';
         res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode, body })));
+        res.on('end', () =>
+          reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode, body })),
+        );
       });
       ws.once('error', reject);
     });

@@ -1,0 +1,99 @@
+import type { WebSocket } from 'ws';
+import { MetricsService } from '../health/metrics.service';
+import { StreamEntry } from '../redis/redis-streams.service';
+import { entryToJson } from './json-frames';
+import { encodePullHeader } from './push-codec';
+
+/**
+ * Encodings of single entries, shared by every reader of the ring (fan-out): a frame is built
+ * once per entry, not once per reader.
+ */
+const jsonFrames = new WeakMap<StreamEntry, string>();
+const singleHeaders = new WeakMap<StreamEntry, string>();
+
+export interface MessageFormat {
+  format: 'binary' | 'json';
+  /** Send the text header before each blob (binary format). */
+  header: boolean;
+  offsets: 'start' | 'end';
+}
+
+/**
+ * Writes pull messages (header + blob, or one JSON frame per entry) to a socket and counts the
+ * bytes the socket has not flushed yet, so that callers can wait for a slow reader.
+ */
+export class MessageSender {
+  private unflushed = 0;
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    private readonly ws: WebSocket,
+    /** Stream id (without device prefix) of a data key. */
+    private readonly streamIdOf: (key: string) => string,
+    private readonly format: MessageFormat,
+    private readonly maxBuffered: number,
+    private readonly metrics: MetricsService,
+  ) {
+    ws.once('close', () => this.release());
+  }
+
+  /** True while more than the allowed bytes wait to be flushed to the client. */
+  get congested(): boolean {
+    return this.unflushed > this.maxBuffered;
+  }
+
+  /** Resolves once the socket is no longer congested (or closed). */
+  drained(): Promise<void> {
+    if (!this.congested || this.ws.readyState !== this.ws.OPEN) return Promise.resolve();
+    return new Promise((r) => this.waiters.push(r));
+  }
+
+  send(entries: StreamEntry[]): void {
+    let bytes = 0;
+    for (const e of entries) bytes += e.data.length;
+    if (this.format.format === 'json') {
+      for (const e of entries) {
+        let frame = jsonFrames.get(e);
+        if (frame === undefined) {
+          frame = entryToJson(this.streamIdOf(e.key), e.id, e.data);
+          jsonFrames.set(e, frame);
+        }
+        this.queue(frame, frame.length);
+      }
+    } else {
+      if (this.format.header) this.ws.send(this.header(entries));
+      this.queue(entries.length === 1 ? entries[0].data : Buffer.concat(entries.map((e) => e.data)), bytes);
+    }
+    this.metrics.entriesPulled.inc({ transport: 'ws' }, entries.length);
+    this.metrics.bytesPulled.inc({ transport: 'ws' }, bytes);
+  }
+
+  /** A JSON object text frame: a notice to the client, told apart from headers (arrays). */
+  notice(body: Record<string, unknown>): void {
+    this.ws.send(JSON.stringify(body));
+  }
+
+  private header(entries: StreamEntry[]): string {
+    const cacheable = entries.length === 1 && this.format.offsets === 'start';
+    const cached = cacheable ? singleHeaders.get(entries[0]) : undefined;
+    if (cached !== undefined) return cached;
+    const header = encodePullHeader(
+      entries.map((e) => ({ streamId: this.streamIdOf(e.key), id: e.id, length: e.data.length })),
+      this.format.offsets,
+    );
+    if (cacheable) singleHeaders.set(entries[0], header);
+    return header;
+  }
+
+  private queue(frame: string | Buffer, bytes: number): void {
+    this.unflushed += bytes;
+    this.ws.send(frame, () => {
+      this.unflushed -= bytes;
+      if (!this.congested) this.release();
+    });
+  }
+
+  private release(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+}
