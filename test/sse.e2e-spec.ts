@@ -138,6 +138,20 @@ describe('Server-Sent Events: GET /data/{stream_id}/events', () => {
     expect(lifetimes.size).toBe(0);
   });
 
+  it('ends open event streams and long-polls at once when the service shuts down', async () => {
+    const other = await startApp(redis.url, { STREAM_MAXLEN: '0' });
+    const otherToken = await tokenFor(other.http);
+    const es = await SseClient.connect(`${other.http}/data/shut/events?token=${otherToken}`);
+    const poll = fetch(`${other.http}/data/shut?block=30000&token=${otherToken}`);
+    while (other.app.get(RequestLifetimes).size < 2) await sleep(10);
+    const t0 = Date.now();
+    await other.close();
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect((await poll).status).toBe(204);
+    await es.until(() => es.ended).catch(() => undefined);
+    expect(es.ended).toBe(true);
+  });
+
   it('answers errors before the stream starts as JSON: 401, 400', async () => {
     const anon = await SseClient.connect(`${svc.http}/data/text/events`);
     expect([anon.status, JSON.parse((await anon.until(() => anon.ended).catch(() => undefined), anon.body))]).toEqual([

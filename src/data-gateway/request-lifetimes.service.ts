@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 
 export interface RequestLifetime {
@@ -10,10 +10,11 @@ export interface RequestLifetime {
 /**
  * Long-lived HTTP responses (blocking GET, SSE): each gets a signal that aborts the moment its
  * client disconnects, so a wait on the read hub ends at once and frees the reader; all of them
- * abort before the HTTP server closes, which would otherwise wait for them.
+ * abort when shutdown starts. `onModuleDestroy`, the first shutdown hook: GraphQL's module
+ * (deeper, so destroyed later) drains every HTTP connection of the server for up to 10 s.
  */
 @Injectable()
-export class RequestLifetimes implements BeforeApplicationShutdown {
+export class RequestLifetimes implements OnModuleDestroy {
   private readonly open = new Set<AbortController>();
   private stopping = false;
 
@@ -38,7 +39,7 @@ export class RequestLifetimes implements BeforeApplicationShutdown {
     return this.open.size;
   }
 
-  beforeApplicationShutdown(): void {
+  onModuleDestroy(): void {
     this.stopping = true;
     for (const ac of this.open) ac.abort();
   }
