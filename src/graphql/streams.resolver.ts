@@ -1,13 +1,8 @@
 import { Args, Context, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { AuthUser } from '../auth/auth-user';
-import { PermissionsService } from '../auth/permissions.service';
-import { RedisStreamsService } from '../redis/redis-streams.service';
-import { StreamError } from '../streams/stream-error';
 import { StreamKeys } from '../streams/stream-keys.service';
-import { StreamMetaService } from '../streams/stream-meta.service';
-import { StreamWriter } from '../streams/stream-writer.service';
+import { StreamManager } from '../streams/stream-manager.service';
 import { CurrentUser } from './current-user.decorator';
-import { jsonObject } from './json-object';
 import { StreamModel } from './models/stream.model';
 import { JSONScalar } from './scalars';
 import { StreamDirectory } from './stream-directory.service';
@@ -24,10 +19,7 @@ export class StreamsResolver {
   constructor(
     private readonly directory: StreamDirectory,
     private readonly keys: StreamKeys,
-    private readonly meta: StreamMetaService,
-    private readonly redisStreams: RedisStreamsService,
-    private readonly writer: StreamWriter,
-    private readonly permissions: PermissionsService,
+    private readonly manager: StreamManager,
   ) {}
 
   @Query(() => [StreamModel], {
@@ -80,24 +72,17 @@ export class StreamsResolver {
     @Args('deviceId', { defaultValue: 'default' }) deviceId: string,
     @Args('update', { defaultValue: false }) update: boolean,
   ): Promise<object> {
-    const [key] = this.writer.writableKeys(user, this.keys.device(deviceId), [streamId]);
-    const stored = await this.meta.set(key, jsonObject(meta, 'meta'), update);
+    const stored = await this.manager.updateMeta(user, this.keys.device(deviceId), streamId, meta, !update);
     return { meta_set: true, meta: stored };
   }
 
   @Mutation(() => JSONScalar, { description: "Deletes a stream's data and metadata (admin)." })
   async deleteStream(
     @CurrentUser() user: AuthUser,
-    @Context() request: object,
     @Args('streamId') streamId: string,
     @Args('deviceId', { defaultValue: 'default' }) deviceId: string,
   ): Promise<object> {
-    if (!this.permissions.isAdmin(user)) throw new StreamError('FORBIDDEN', 'deleting a stream needs the admin role');
-    const key = this.keys.key(this.keys.device(deviceId), streamId);
-    const [found] = await this.directory.describe(request, [key]);
-    if (!found.info && !found.meta) throw new StreamError('NOT_FOUND', `no stream ${streamId}`);
-    const deleted = await this.redisStreams.delete([key]);
-    await this.meta.delete(key);
-    return { stream_deleted: deleted > 0, data_deleted: (found.info?.length ?? 0) > 0, meta_deleted: !!found.meta };
+    await this.manager.delete(user, this.keys.device(deviceId), streamId);
+    return { deleted: true };
   }
 }

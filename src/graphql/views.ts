@@ -1,5 +1,5 @@
-import { idToIso } from '../redis/entry-id';
 import { StreamEntry } from '../redis/redis-streams.service';
+import { isoTimeOf } from '../streams/dto/stream-info.dto';
 import { StreamDescription } from '../streams/stream-catalog.service';
 import { DataEntryModel } from './models/data-entry.model';
 import { StreamModel } from './models/stream.model';
@@ -10,13 +10,8 @@ import { payloadJson, payloadText } from './payload';
  * query selects, so a payload is decoded only when asked for (frames can be megabytes).
  */
 
-function timeOf(id: string | null | undefined): string | null {
-  if (!id) return null;
-  try {
-    return idToIso(id);
-  } catch {
-    return null; // an explicit id beyond the representable time range
-  }
+function timeOf(id: string | null): string | null {
+  return id === null ? null : isoTimeOf(id);
 }
 
 /** Where a stream sits: its Redis key, the id it is listed under, and its device. */
@@ -108,7 +103,7 @@ export class DataEntryView implements DataEntryModel {
   }
 
   get time(): string | null {
-    return timeOf(this.entry.id);
+    return isoTimeOf(this.entry.id);
   }
 
   get string(): string | null {
