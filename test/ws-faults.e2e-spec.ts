@@ -63,4 +63,28 @@ describe('WebSocket faults', () => {
       await redisServer.cleanup();
     }
   });
+
+  it('refuses upgrades past WS_MAX_CONNECTIONS with 503 and serves again once one closes', async () => {
+    const redisServer = await startRedis();
+    const svc = await startApp(redisServer.url, { WS_MAX_CONNECTIONS: '2' });
+    try {
+      const token = await tokenFor(svc.http);
+      const a = await TestSocket.open(`${svc.ws}/data/lim/pull`, token);
+      const b = await TestSocket.open(`${svc.ws}/data/lim/push`, token);
+      const refused = TestSocket.open(`${svc.ws}/data/lim/pull`, token);
+      await expect(refused).rejects.toMatchObject({ status: 503 });
+      await expect(refused.catch((e: { body: string }) => JSON.parse(e.body) as unknown)).resolves.toEqual({
+        detail: 'Too many WebSocket connections (limit 2)',
+      });
+      a.close();
+      await a.closedWith();
+      await new Promise((r) => setTimeout(r, 50));
+      const c = await TestSocket.open(`${svc.ws}/data/lim/pull`, token);
+      b.close();
+      c.close();
+    } finally {
+      await svc.close();
+      await redisServer.cleanup();
+    }
+  });
 });

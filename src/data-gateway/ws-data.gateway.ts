@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -70,7 +70,7 @@ function refusalFor(err: unknown): unknown {
  * authenticate, validate and check permissions first, then accept.
  */
 @Injectable()
-export class WsDataGateway implements OnModuleInit, BeforeApplicationShutdown {
+export class WsDataGateway implements OnModuleInit, OnModuleDestroy {
   private readonly server: WebSocketServer;
   private readonly pushes = new Set<PushSession>();
   private readonly pulls = new Set<PullSession | GroupSession>();
@@ -244,8 +244,12 @@ export class WsDataGateway implements OnModuleInit, BeforeApplicationShutdown {
     }
   }
 
-  /** Stop accepting, finish in-flight batches and their acks, then close every socket with 1001. */
-  async beforeApplicationShutdown(): Promise<void> {
+  /**
+   * Stop accepting, finish in-flight batches and their acks, then close every socket with 1001.
+   * The first shutdown hook (not beforeApplicationShutdown): the HTTP server is drained later and
+   * would otherwise drop these sockets without a close frame.
+   */
+  async onModuleDestroy(): Promise<void> {
     this.stopping = true;
     clearInterval(this.pinger);
     for (const pull of this.pulls) pull.shutdown();
