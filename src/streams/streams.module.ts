@@ -24,6 +24,15 @@ import { StreamsController } from './streams.controller';
     RetentionService,
     ConsumerGroups,
   ],
-  exports: [ReadHub, StreamKeys, StreamMetaService, StreamWriter, StreamReaders, StreamCatalog, StreamManager, ConsumerGroups],
+  exports: [
+    ReadHub,
+    StreamKeys,
+    StreamMetaService,
+    StreamWriter,
+    StreamReaders,
+    StreamCatalog,
+    StreamManager,
+    ConsumerGroups,
+  ],
 })
 export class StreamsModule {}
