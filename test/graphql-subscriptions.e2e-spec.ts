@@ -133,3 +133,22 @@ describe('GraphQL data subscription', () => {
     expect(two.done).toBe(true);
   });
 });
+
+describe('GraphQL subscriptions at shutdown', () => {
+  it('close with 1001 and let the app stop at once', async () => {
+    const redis = await startRedis();
+    const svc = await startApp(redis.url);
+    try {
+      const token = await tokenFor(svc.http);
+      const client = wsClient(svc.ws, { Authorization: `Bearer ${token}` });
+      const sub = new Subscription(client, DATA, { ids: ['x'] });
+      await sub.take(1, 300);
+      const started = Date.now();
+      await svc.close();
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect((await client.closed).code).toBe(1001);
+    } finally {
+      await redis.cleanup();
+    }
+  });
+});

@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { GraphQLSchemaHost } from '@nestjs/graphql';
 import { specifiedRules, validate } from 'graphql';
 import type { Context } from 'graphql-ws';
@@ -36,7 +36,7 @@ const MAX_MESSAGE = 1024 * 1024;
  * Operations then run through the same guard, resolvers and error codes as over HTTP.
  */
 @Injectable()
-export class SubscriptionServer implements OnModuleInit, BeforeApplicationShutdown {
+export class SubscriptionServer implements OnModuleInit, OnModuleDestroy {
   private readonly server = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE, perMessageDeflate: false });
   private readonly upgradeCredentials = new WeakMap<IncomingMessage, Credentials>();
   private dispose?: () => Promise<void>;
@@ -126,8 +126,12 @@ export class SubscriptionServer implements OnModuleInit, BeforeApplicationShutdo
     return false;
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
+  /**
+   * Closes every socket with 1001 (their subscriptions end and release their readers). The first
+   * shutdown hook: the HTTP drain comes later and would drop the sockets without a close frame.
+   */
+  async onModuleDestroy(): Promise<void> {
     this.stopping = true;
-    await this.dispose?.(); // closes every socket with 1001; their subscriptions end and close their readers
+    await this.dispose?.();
   }
 }
