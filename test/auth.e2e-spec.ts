@@ -130,3 +130,25 @@ describe('auth', () => {
     await expect(startApp(redis.url, { AUTH_USERS_FILE: bad })).rejects.toThrow(/AUTH_USERS_FILE.*password_hash/);
   });
 });
+
+describe('brute force on /token', () => {
+  it('answers 429 past AUTH_RATE_LIMIT attempts a minute, also for correct passwords', async () => {
+    const redis = await startRedis();
+    const svc = await startApp(redis.url, { AUTH_RATE_LIMIT: '5' });
+    try {
+      for (let i = 0; i < 5; i++) {
+        await request(svc.http)
+          .post('/token')
+          .send({ username: 'x', password: `wrong${i}` })
+          .expect(401);
+      }
+      const res = await request(svc.http).post('/token').send({ username: 'x', password: 'x' }).expect(429);
+      expect(res.body).toEqual({ detail: 'Too many attempts, try again in a minute' });
+      expect(res.headers['retry-after']).toMatch(/^\d+$/);
+      await request(svc.http).get('/health').expect(200);
+    } finally {
+      await svc.close();
+      await redis.cleanup();
+    }
+  });
+});

@@ -37,6 +37,8 @@ export async function startApp(redisUrl: string, env: Record<string, string> = {
     JWT_SECRET: TEST_SECRET,
     LOG_LEVEL: 'error',
     AUTH_DEV_MODE: 'true',
+    // Tests fetch many tokens from one address; the brute-force brake has its own test.
+    AUTH_RATE_LIMIT: '10000',
     ...env,
   });
   await app.listen(0, '127.0.0.1');

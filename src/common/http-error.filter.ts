@@ -1,4 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { ThrottlerException } from '@nestjs/throttler';
 import type { Response } from 'express';
 import { IdError } from '../redis/entry-id';
 import { HTTP_STATUS, StreamError } from '../streams/stream-error';
@@ -42,7 +43,10 @@ export class HttpErrorFilter implements ExceptionFilter {
     }
     let status: number;
     let detail: unknown;
-    if (err instanceof HttpException) {
+    if (err instanceof ThrottlerException) {
+      status = HttpStatus.TOO_MANY_REQUESTS;
+      detail = 'Too many attempts, try again in a minute';
+    } else if (err instanceof HttpException) {
       status = err.getStatus();
       detail = detailOf(err.getResponse(), err.message);
     } else if (err instanceof StreamError) {

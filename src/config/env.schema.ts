@@ -73,6 +73,12 @@ export class Env {
   @MinLength(1)
   AUTH_USERS_FILE?: string;
 
+  /** POST /token attempts allowed per client address per minute (brute-force brake). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  AUTH_RATE_LIMIT = 20;
+
   @IsOptional()
   @Transform(toBool)
   @IsBoolean()
