@@ -96,9 +96,9 @@ export class RestDataService {
       const names = new Map(reader.keys.map((key, i) => [key, streamIds[i]]));
       // Several streams: one id-ordered sequence, so a cut batch is fair to every stream.
       const sent = this.fit(inIdOrder(batch, streamIds.length), names, latest);
-      if (latest) cursors.splice(0, cursors.length, ...reader.cursors);
-      else for (const e of sent) cursors[reader.keys.indexOf(e.key)] = e.id;
-      const reply = this.reply(sent, names, cursors.join('+'));
+      // Sequential: after the last entry sent. Latest: after the newest seen (older ones are dropped).
+      if (!latest) for (const e of sent) cursors[reader.keys.indexOf(e.key)] = e.id;
+      const reply = this.reply(sent, names, (latest ? reader.cursors : cursors).join('+'));
       this.metrics.entriesPulled.inc({ transport: 'rest' }, sent.length);
       this.metrics.bytesPulled.inc({ transport: 'rest' }, reply.body.length);
       return reply;
