@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConsumerGroups } from './consumer-groups.service';
+import { GroupAdmin } from './group-admin.service';
+import { GroupsController } from './groups.controller';
 import { ReadHub } from './read-hub.service';
 import { RetentionService } from './retention.service';
 import { StreamCatalog } from './stream-catalog.service';
@@ -12,7 +14,7 @@ import { StreamsController } from './streams.controller';
 
 /** Stream keys, metadata and retention, the write path and the read hub shared by all transports. */
 @Module({
-  controllers: [StreamsController],
+  controllers: [StreamsController, GroupsController],
   providers: [
     ReadHub,
     StreamKeys,
@@ -23,6 +25,7 @@ import { StreamsController } from './streams.controller';
     StreamManager,
     RetentionService,
     ConsumerGroups,
+    GroupAdmin,
   ],
   exports: [
     ReadHub,

@@ -7,6 +7,7 @@ const MEANING: Record<number, string> = {
   401: 'No or invalid bearer token',
   403: 'The token may not use this stream (or is not admin)',
   404: 'No such stream',
+  409: 'Conflicts with what exists (a group of that name, a consumer with pending entries)',
   413: 'Upload larger than HTTP_MAX_BODY',
   415: 'Unsupported Content-Type',
   503: 'Redis is unavailable',
