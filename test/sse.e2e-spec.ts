@@ -162,12 +162,35 @@ describe('Server-Sent Events: GET /data/{stream_id}/events', () => {
       ['/data/text/events', { 'Last-Event-ID': 'garbage' }],
       ['/data/text/events?encoding=hex', {}],
       ['/data/text/events?heartbeat=10', {}],
-      ['/data/*/events', {}],
       ['/data/a+b/events', { 'Last-Event-ID': '1-0+2-0+3-0' }],
     ] as const) {
       const es = await connect(path, headers);
       await es.until(() => es.ended).catch(() => undefined);
       expect([path, es.status, typeof JSON.parse(es.body).detail]).toEqual([path, 400, 'string']);
     }
+  });
+
+  it('serves every readable stream of a device on /data/*/events, including streams created later', async () => {
+    const post = (sid: string, body: string): Promise<Response> =>
+      fetch(`${svc.http}/data/${sid}?device_id=site9`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+        body,
+      });
+    expect((await post('temp', 't1')).status).toBe(201);
+    const es = await connect('/data/*/events?device_id=site9&last_entry_id=0');
+    const imu = await connect('/data/im*/events?device_id=site9&last_entry_id=0');
+    await es.until(() => es.events.length === 1);
+    expect((await post('imu', 'i1')).status).toBe(201); // created after both connected
+    expect((await post('temp', 't2')).status).toBe(201);
+    await es.until(() => es.events.length === 3);
+    expect(es.events.map((e) => [e.event, e.data])).toEqual([
+      ['temp', 't1'],
+      ['imu', 'i1'],
+      ['temp', 't2'],
+    ]);
+    await imu.until(() => imu.events.length === 1);
+    await sleep(200);
+    expect(imu.events.map((e) => [e.event, e.data])).toEqual([['imu', 'i1']]);
   });
 });

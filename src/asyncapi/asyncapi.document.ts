@@ -10,9 +10,12 @@ const flag = (description: string): object => ({ type: 'string', enum: ['0', '1'
 const STREAM_ID = {
   description:
     'Stream id (`A-Z a-z 0-9 _ . - / :`, up to 200 characters), or several joined by `+`; `*` on a push path ' +
-    'means the header names the streams.',
-  examples: ['cam1', 'cam+mic'],
+    'means the header names the streams; on a pull or events path `*` is every stream of the device and `imu*` ' +
+    'a glob over its stream ids, streams created later included.',
+  examples: ['cam1', 'cam+mic', '*', 'imu*'],
 };
+
+const FORMAT = str('`binary` (default) or `json`: one text frame per entry', { enum: ['binary', 'json'] });
 
 const DEVICE_ID = str('Device of the streams (default `default`)');
 
@@ -29,6 +32,7 @@ const PUSH_QUERY = {
       enum: ['auto', 'start', 'end'],
     }),
     device_id: DEVICE_ID,
+    format: FORMAT,
     token: str('Bearer token, for clients that cannot set headers'),
   },
 };
@@ -46,6 +50,13 @@ const PULL_QUERY = {
     ack: flag('`1`: the service waits for any client frame after each message'),
     max_fps: str('At most this many messages per second (0 = no limit)'),
     device_id: DEVICE_ID,
+    format: FORMAT,
+    until: str('Last entry of a replay (id, ms or ISO-8601 time): the socket closes with 1000 after it'),
+    group: str('Consumer-group mode (docs/protocol.md §8): the group name'),
+    consumer: str('Consumer name in the group (generated and returned in `X-Consumer` when absent)'),
+    group_start: str('Where a new group starts: `$` (default), `0`, an id or a time'),
+    claim_idle_ms: str('Entries idle this long are claimed for a live consumer (default 60000)'),
+    max_deliveries: str('Deliveries before an entry moves to `{stream_id}:dead` (default 10)'),
     token: str('Bearer token, for clients that cannot set headers'),
   },
 };
@@ -101,6 +112,34 @@ const MESSAGES = {
     contentType: 'application/octet-stream',
     summary: 'Binary frame: the payloads of the header before it, back to back (or one entry without a header)',
     payload: BINARY,
+  },
+  jsonPush: {
+    name: 'jsonPush',
+    contentType: 'application/json',
+    summary: 'Text frame (format=json): one entry; `data` is stored as its JSON text',
+    payload: {
+      type: 'object',
+      required: ['data'],
+      properties: { stream_id: { type: 'string' }, data: {} },
+    },
+    examples: [{ payload: { stream_id: 'temp', data: 21.5 } }],
+  },
+  jsonEntry: {
+    name: 'jsonEntry',
+    contentType: 'application/json',
+    summary: 'Text frame (format=json): one entry; `data` is parsed JSON, else UTF-8 text, else base64',
+    payload: {
+      type: 'object',
+      required: ['stream_id', 'id', 'time', 'data'],
+      properties: {
+        stream_id: { type: 'string' },
+        id: { type: 'string' },
+        time: { type: 'string', format: 'date-time' },
+        data: {},
+        encoding: { type: 'string', const: 'base64' },
+      },
+    },
+    examples: [{ payload: { stream_id: 'temp', id: '1700000000000-0', time: '2023-11-14T22:13:20.000Z', data: 21.5 } }],
   },
   pushAck: {
     name: 'pushAck',
@@ -188,6 +227,7 @@ export function asyncApiDocument(host: string): object {
         messages: {
           pushHeader: ref('#/components/messages/pushHeader'),
           pushData: ref('#/components/messages/pushData'),
+          jsonPush: ref('#/components/messages/jsonPush'),
           pushAck: ref('#/components/messages/pushAck'),
         },
         bindings: { ws: { method: 'GET', query: PUSH_QUERY } },
@@ -203,6 +243,7 @@ export function asyncApiDocument(host: string): object {
         messages: {
           pullHeader: ref('#/components/messages/pullHeader'),
           pullData: ref('#/components/messages/pullData'),
+          jsonEntry: ref('#/components/messages/jsonEntry'),
           pullAck: ref('#/components/messages/pullAck'),
         },
         bindings: { ws: { method: 'GET', query: PULL_QUERY } },
@@ -215,7 +256,7 @@ export function asyncApiDocument(host: string): object {
           'no-transform`, `X-Accel-Buffering: no`; `retry: 1000` is sent first. Errors before the stream starts are ' +
           'JSON `{"detail"}` with 400/401/403/503.',
         servers: [ref('#/servers/http')],
-        parameters: { stream_id: { description: 'Stream id or several joined by `+`', examples: ['temperature'] } },
+        parameters: { stream_id: STREAM_ID },
         messages: {
           entryEvent: ref('#/components/messages/entryEvent'),
           keepAlive: ref('#/components/messages/keepAlive'),
@@ -228,7 +269,11 @@ export function asyncApiDocument(host: string): object {
         action: 'receive',
         channel: ref('#/channels/push'),
         summary: 'A header (optional with header=auto) and a binary frame',
-        messages: [ref('#/channels/push/messages/pushHeader'), ref('#/channels/push/messages/pushData')],
+        messages: [
+          ref('#/channels/push/messages/pushHeader'),
+          ref('#/channels/push/messages/pushData'),
+          ref('#/channels/push/messages/jsonPush'),
+        ],
       },
       sendPushAck: {
         action: 'send',
@@ -240,7 +285,11 @@ export function asyncApiDocument(host: string): object {
         action: 'send',
         channel: ref('#/channels/pull'),
         summary: 'Header then payloads (header=0: payload only)',
-        messages: [ref('#/channels/pull/messages/pullHeader'), ref('#/channels/pull/messages/pullData')],
+        messages: [
+          ref('#/channels/pull/messages/pullHeader'),
+          ref('#/channels/pull/messages/pullData'),
+          ref('#/channels/pull/messages/jsonEntry'),
+        ],
       },
       receivePullAck: {
         action: 'receive',

@@ -5,7 +5,8 @@ import { ApiErrors } from '../streams/dto/api-errors.decorator';
 import { AuthedRequest } from '../streams/dto/authed-request';
 import { StreamKeys } from '../streams/stream-keys.service';
 import { QueryParams } from '../streams/dto/query-params';
-import { DEFAULT_HEARTBEAT_MS, namedStreams } from './rest-query';
+import { parseStreamPath } from '../streams/stream-id';
+import { DEFAULT_HEARTBEAT_MS, streamPath } from './rest-query';
 import { RETRY_MS, SSE_HEADERS } from './sse-format';
 import { SseService } from './sse.service';
 
@@ -80,6 +81,6 @@ export class EventsController {
       heartbeatMs: q.int('heartbeat', DEFAULT_HEARTBEAT_MS, 1000, 60_000),
     };
     const device = this.keys.device(q.text('device_id'));
-    await this.sse.stream(req.user, device, namedStreams(path), options, res);
+    await this.sse.stream(req.user, device, parseStreamPath(streamPath(path), 'pull'), options, res);
   }
 }

@@ -2,6 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 import { AuthUser } from '../auth/auth-user';
 import { MetricsService } from '../health/metrics.service';
+import { StreamPath } from '../streams/stream-id';
+import { StreamKeys } from '../streams/stream-keys.service';
 import { StreamReaders } from '../streams/stream-readers.service';
 import { inIdOrder } from './rest-data.service';
 import { RequestLifetimes } from './request-lifetimes.service';
@@ -45,27 +47,32 @@ export class SseService {
     private readonly readers: StreamReaders,
     private readonly lifetimes: RequestLifetimes,
     private readonly metrics: MetricsService,
+    private readonly keys: StreamKeys,
   ) {}
 
   /** Errors before the first byte (bad cursor, forbidden stream, Redis down) are thrown to the caller. */
   async stream(
     user: AuthUser,
     device: string,
-    streamIds: string[],
+    path: StreamPath,
     options: SseOptions,
     res: ServerResponse,
   ): Promise<void> {
     const lifetime = this.lifetimes.track(res);
     const { signal } = lifetime;
     try {
-      const reader = await this.readers.open(user, device, streamIds, options.lastEventId ?? options.lastEntryId, {
+      const reader = await this.readers.openPath(user, device, path, options.lastEventId ?? options.lastEntryId, {
         count: options.count,
         latest: options.latest,
       });
       try {
         res.writeHead(200, SSE_HEADERS);
         res.write(`retry: ${RETRY_MS}\n\n`);
-        const multi = streamIds.length > 1;
+        // A `*` or glob reader's streams change as they are created: its events carry the entry id
+        // alone (one cursor for all streams on resume) and are named by their stream.
+        const wildcard = path.kind !== 'list';
+        const streamIds = path.kind === 'list' ? path.ids : [];
+        const multi = wildcard || streamIds.length > 1;
         const position = new Map(reader.keys.map((key, i) => [key, i]));
         while (!signal.aborted) {
           const cursors = [...reader.cursors];
@@ -77,15 +84,19 @@ export class SseService {
           }
           let text = '';
           let bytes = 0;
-          for (const e of inIdOrder(batch, streamIds.length)) {
-            const i = position.get(e.key)!;
-            cursors[i] = e.id;
-            text += sseEvent(
-              multi ? cursors.join('+') : e.id,
-              e.data,
-              options.encoding,
-              multi ? streamIds[i] : undefined,
-            );
+          for (const e of inIdOrder(batch, multi ? 2 : 1)) {
+            if (wildcard) {
+              text += sseEvent(e.id, e.data, options.encoding, this.keys.streamId(e.key, device));
+            } else {
+              const i = position.get(e.key)!;
+              cursors[i] = e.id;
+              text += sseEvent(
+                multi ? cursors.join('+') : e.id,
+                e.data,
+                options.encoding,
+                multi ? streamIds[i] : undefined,
+              );
+            }
             bytes += e.data.length;
           }
           this.metrics.entriesPulled.inc({ transport: 'sse' }, batch.length);
