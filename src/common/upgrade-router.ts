@@ -18,7 +18,8 @@ interface Route {
 /**
  * The one `upgrade` listener of the HTTP server. Each WebSocket endpoint registers a path matcher;
  * a handler authenticates and validates before it accepts, and throws an UpgradeRefusal to answer
- * with an HTTP status instead. Also enforces WS_MAX_CONNECTIONS over all endpoints.
+ * with an HTTP status instead. Also enforces WS_MAX_CONNECTIONS over all endpoints and
+ * WS_MAX_CONNECTIONS_PER_USER over the endpoints that reserve() their user.
  */
 @Injectable()
 export class UpgradeRouter implements OnApplicationBootstrap {
@@ -26,6 +27,11 @@ export class UpgradeRouter implements OnApplicationBootstrap {
   private readonly routes: Route[] = [];
   private readonly sockets = new Set<WebSocket>();
   private readonly maxConnections: number;
+  private readonly maxPerUser: number;
+  /** Open or being-accepted sockets per user (WS_MAX_CONNECTIONS_PER_USER). */
+  private readonly perUser = new Map<string, number>();
+  /** The user an upgrade request was reserved for, until its socket is tracked or the upgrade fails. */
+  private readonly reserved = new WeakMap<IncomingMessage, string>();
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -33,6 +39,7 @@ export class UpgradeRouter implements OnApplicationBootstrap {
     config: AppConfig,
   ) {
     this.maxConnections = config.get('WS_MAX_CONNECTIONS');
+    this.maxPerUser = config.get('WS_MAX_CONNECTIONS_PER_USER');
   }
 
   register(name: string, match: (pathname: string) => boolean, handle: UpgradeHandler): void {
@@ -56,20 +63,56 @@ export class UpgradeRouter implements OnApplicationBootstrap {
         throw new UpgradeRefusal(503, `Too many WebSocket connections (limit ${this.maxConnections})`);
       }
       await route.handle(req, socket, head, url);
+      this.release(req);
     } catch (err) {
+      this.release(req);
       if (err instanceof UpgradeRefusal) return WsAuthService.refuse(socket, err);
       this.logger.error(`upgrade failed: ${(err as Error).stack ?? String(err)}`);
       WsAuthService.refuse(socket, new UpgradeRefusal(503, 'Service unavailable'));
     }
   }
 
-  /** Counts an accepted socket against the limit and in the metrics until it closes. */
-  track(ws: WebSocket, endpoint: string): void {
+  /**
+   * Counts an authenticated upgrade against its user's limit before it is accepted (a handler
+   * calls this once it knows the user); refuses with 503 past WS_MAX_CONNECTIONS_PER_USER.
+   */
+  reserve(req: IncomingMessage, username: string): void {
+    if (this.reserved.has(req)) return;
+    const open = this.perUser.get(username) ?? 0;
+    if (open >= this.maxPerUser) {
+      throw new UpgradeRefusal(503, `Too many WebSocket connections for this user (limit ${this.maxPerUser})`);
+    }
+    this.perUser.set(username, open + 1);
+    this.reserved.set(req, username);
+  }
+
+  /** Gives back a reservation whose upgrade did not end in a tracked socket. */
+  private release(req: IncomingMessage): void {
+    const username = this.reserved.get(req);
+    if (username === undefined) return;
+    this.reserved.delete(req);
+    this.unreserve(username);
+  }
+
+  private unreserve(username: string): void {
+    const left = (this.perUser.get(username) ?? 1) - 1;
+    if (left > 0) this.perUser.set(username, left);
+    else this.perUser.delete(username);
+  }
+
+  /**
+   * Counts an accepted socket against the limits and in the metrics until it closes; `req` carries
+   * the user's reservation, if any, which the socket now holds.
+   */
+  track(ws: WebSocket, endpoint: string, req?: IncomingMessage): void {
+    const username = req ? this.reserved.get(req) : undefined;
+    if (req) this.reserved.delete(req);
     this.sockets.add(ws);
     this.metrics.openSockets.inc({ endpoint });
     ws.once('close', () => {
       this.sockets.delete(ws);
       this.metrics.openSockets.dec({ endpoint });
+      if (username !== undefined) this.unreserve(username);
     });
   }
 

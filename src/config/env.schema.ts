@@ -100,6 +100,12 @@ export class Env {
   @Min(1)
   WS_MAX_CONNECTIONS = 10000;
 
+  /** WebSocket data connections (push + pull) one user may hold open at once. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  WS_MAX_CONNECTIONS_PER_USER = 1000;
+
   @Transform(toInt)
   @IsInt()
   @Min(1000)
@@ -114,6 +120,24 @@ export class Env {
   @IsInt()
   @Min(1024)
   HTTP_MAX_BODY = 64 * 1024 * 1024;
+
+  /** Time a client has to send its complete request headers (slowloris brake); 0 = none. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  HTTP_HEADERS_TIMEOUT_MS = 10_000;
+
+  /** Time a client has to send a complete request, body included; 0 = none. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  HTTP_REQUEST_TIMEOUT_MS = 300_000;
+
+  /** Idle time before a kept-alive HTTP connection is closed. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  HTTP_KEEPALIVE_TIMEOUT_MS = 5_000;
 
   @IsString()
   CORS_ORIGINS = '';

@@ -112,6 +112,7 @@ export class WsDataGateway implements OnModuleInit, OnModuleDestroy {
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
     if (this.stopping) throw new UpgradeRefusal(503, 'Server shutting down');
     const user = this.auth.authenticate(req);
+    this.router.reserve(req, user.username);
     const [, rawPath, kind] = DATA_PATH.exec(url.pathname)!;
     try {
       if (kind === 'push') await this.acceptPush(req, socket, head, user, rawPath, url.searchParams);
@@ -223,7 +224,7 @@ export class WsDataGateway implements OnModuleInit, OnModuleDestroy {
     return new Promise((resolve, reject) => {
       if (socket.destroyed) return reject(new Error('client went away during the upgrade'));
       this.server.handleUpgrade(req, socket, head, (ws) => {
-        this.router.track(ws, endpoint);
+        this.router.track(ws, endpoint, req);
         this.alive.set(ws, true);
         ws.on('pong', () => this.alive.set(ws, true));
         ws.on('error', () => ws.terminate());

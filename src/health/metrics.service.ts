@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
@@ -6,7 +7,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
  * Label values are bounded: route templates and endpoint kinds, never stream ids.
  */
 @Injectable()
-export class MetricsService {
+export class MetricsService implements OnModuleDestroy {
   readonly registry = new Registry();
 
   readonly httpRequests = new Counter({
@@ -59,8 +60,31 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+
+  /** Event-loop lag percentiles since the previous scrape (the histogram is reset on each read). */
+  readonly eventLoopLag = new Gauge({
+    name: 'eventloop_lag_seconds',
+    help: 'Event-loop delay percentiles since the previous scrape (perf_hooks.monitorEventLoopDelay)',
+    labelNames: ['quantile'] as const,
+    registers: [this.registry],
+    collect: () => {
+      const h = this.loopDelay;
+      const s = (ns: number): number => (Number.isFinite(ns) ? ns / 1e9 : 0);
+      this.eventLoopLag.set({ quantile: '0.5' }, s(h.percentile(50)));
+      this.eventLoopLag.set({ quantile: '0.99' }, s(h.percentile(99)));
+      this.eventLoopLag.set({ quantile: '1' }, s(h.max));
+      h.reset();
+    },
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    this.loopDelay.enable();
+  }
+
+  onModuleDestroy(): void {
+    this.loopDelay.disable();
   }
 
   /** Resolves to `result`, observing how long the Redis command took. */
