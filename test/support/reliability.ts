@@ -1,0 +1,152 @@
+import { TestSocket } from './ws-client';
+
+/** Helpers shared by the reliability suites: reconnecting pushers and readers with their own cursors. */
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export const LONG = process.env.RELIABILITY_LONG === '1';
+
+/** A deterministic PRNG (mulberry32) so fuzz runs replay from their seed. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Polls `GET /health` until it answers `status` (or `ms` pass); returns the status seen last. */
+export async function healthBecomes(http: string, status: number, ms = 15000): Promise<number> {
+  const deadline = Date.now() + ms;
+  let last = 0;
+  while (Date.now() < deadline) {
+    last = await fetch(`${http}/health`, { signal: AbortSignal.timeout(2000) }).then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (last === status) return last;
+    await sleep(100);
+  }
+  return last;
+}
+
+export interface PusherStats {
+  device: string;
+  acked: string[];
+  batches: number;
+  /** Batches sent whose ack never came (they may or may not be stored; never resent). */
+  unacked: number;
+  closeCodes: number[];
+  reconnects: number;
+}
+
+/**
+ * A device that pushes one 2-entry batch at a time with ack=1 until `stop()` says so, and
+ * reconnects (every `retryMs`) when its socket closes or cannot open. `url(dev)` gives the push URL.
+ */
+export function runPusher(
+  url: () => string,
+  token: string,
+  device: string,
+  stop: () => boolean,
+  retryMs = 100,
+): { stats: PusherStats; done: Promise<void> } {
+  const stats: PusherStats = { device, acked: [], batches: 0, unacked: 0, closeCodes: [], reconnects: 0 };
+  const done = (async () => {
+    let n = 0;
+    while (!stop()) {
+      let ws: TestSocket;
+      try {
+        ws = await TestSocket.open(url(), token);
+      } catch {
+        await sleep(retryMs);
+        continue;
+      }
+      stats.reconnects++;
+      while (!stop()) {
+        const a = Buffer.from(`${device}-${n}-a`);
+        const b = Buffer.from(`${device}-${n}-b`);
+        n++;
+        stats.batches++;
+        try {
+          await ws.send(`[${a.length},${a.length + b.length}]`);
+          await ws.send(Buffer.concat([a, b]));
+          const ack = await ws.nextText(5000);
+          stats.acked.push(...ack.split(','));
+        } catch {
+          stats.unacked++;
+          break;
+        }
+      }
+      if (!ws.closed) ws.close();
+      const closed = await ws.closedWith(5000).catch(() => ({ code: -1 }));
+      stats.closeCodes.push(closed.code);
+      if (!stop()) await sleep(retryMs);
+    }
+  })();
+  return { stats, done };
+}
+
+export interface ReaderStats {
+  ids: string[];
+  payloads: string[];
+  reconnects: number;
+  closeCodes: number[];
+}
+
+/**
+ * A reader of one stream from `start`, which reconnects from its own last id when its socket
+ * closes, until `stop()`. Every entry it ever received is recorded in order.
+ */
+export function runReader(
+  url: (cursor: string) => string,
+  token: string,
+  start: string,
+  stop: () => boolean,
+  retryMs = 100,
+): { stats: ReaderStats; done: Promise<void> } {
+  const stats: ReaderStats = { ids: [], payloads: [], reconnects: 0, closeCodes: [] };
+  const done = (async () => {
+    let cursor = start;
+    while (!stop()) {
+      let ws: TestSocket;
+      try {
+        ws = await TestSocket.open(url(cursor), token);
+      } catch {
+        await sleep(retryMs);
+        continue;
+      }
+      stats.reconnects++;
+      while (!stop()) {
+        // a message is a header frame and its blob: take it only once both are here
+        if (ws.frames.length < 2) {
+          if (ws.closed) break;
+          await sleep(20);
+          continue;
+        }
+        for (const e of await ws.message()) {
+          stats.ids.push(e.id);
+          stats.payloads.push(e.data.toString());
+          cursor = e.id;
+        }
+      }
+      if (!ws.closed) ws.close();
+      const closed = await ws.closedWith(5000).catch(() => ({ code: -1 }));
+      stats.closeCodes.push(closed.code);
+    }
+  })();
+  return { stats, done };
+}
+
+/** Scrapes one sample of a Prometheus text exposition. */
+export function metric(text: string, name: string, labels = ''): number | undefined {
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) continue;
+    const [key, value] = line.split(' ');
+    if (key === `${name}${labels}`) return Number(value);
+  }
+  return undefined;
+}
