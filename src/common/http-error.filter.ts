@@ -10,8 +10,9 @@ export function isRedisUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const msg = err.message;
   return (
-    /Stream isn't writeable|Connection is closed|ECONNREFUSED|ECONNRESET|max retries per request/i.test(msg) ||
-    /^(OOM|LOADING|BUSY|MASTERDOWN|READONLY|CLUSTERDOWN|TRYAGAIN)\b/.test(msg)
+    /Stream isn't writeable|Connection is closed|ECONNREFUSED|ECONNRESET|max retries per request|Command timed out/i.test(
+      msg,
+    ) || /^(OOM|LOADING|BUSY|MASTERDOWN|READONLY|CLUSTERDOWN|TRYAGAIN)\b/.test(msg)
   );
 }
 

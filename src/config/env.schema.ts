@@ -56,6 +56,12 @@ export class Env {
   @MinLength(1)
   REDIS_DATA_DIR = './data';
 
+  /** A Redis command (not a blocking read) unanswered this long fails with 1011/503; 0 = wait. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  REDIS_COMMAND_TIMEOUT_MS = 5000;
+
   @IsOptional()
   @IsString()
   @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })

@@ -11,12 +11,19 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   readonly command: Redis;
   private readonly blocking = new Set<Redis>();
 
-  /** `embedded` is the service's own redis-server (no REDIS_URL): stopped after the clients. */
+  /**
+   * `embedded` is the service's own redis-server (no REDIS_URL): stopped after the clients.
+   * `commandTimeoutMs` (REDIS_COMMAND_TIMEOUT_MS, 0 = none) fails a command on the shared
+   * connection that Redis has not answered in time (a stalled Redis), so pushes end with 1011/503
+   * instead of hanging; the command may still run later, so such a batch may be stored, unacked.
+   */
   constructor(
     readonly url: string,
     private readonly embedded?: RedisServerProcess,
+    commandTimeoutMs = 0,
   ) {
     this.command = this.connect('command', {
+      ...(commandTimeoutMs > 0 ? { commandTimeout: commandTimeoutMs } : {}),
       // Fail fast while Redis is away instead of queueing writes that a client thinks are stored.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
