@@ -1,5 +1,4 @@
 import { GraphQLSchemaHost } from '@nestjs/graphql';
-import bcrypt from 'bcryptjs';
 import {
   getNamedType,
   GraphQLField,
@@ -12,12 +11,10 @@ import {
   isNonNullType,
 } from 'graphql';
 import Redis from 'ioredis';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import WebSocket from 'ws';
-import { codes, gql, Subscription, wsClient } from './graphql-client';
-import { redisClient, startApp, startRedis, TestApp, tokenFor } from './harness';
+import { codes, gql, startTestbed, Subscription, Testbed, wsClient } from './graphql-client';
+import { TestApp, tokenFor } from './harness';
+import { writeUsersFile } from './support/rest';
 
 /** A literal for an argument of `type`, good enough to get past validation to the guard. */
 function probeValue(type: GraphQLInputType): string {
@@ -47,7 +44,7 @@ async function firstError(sub: Subscription): Promise<string | undefined> {
 }
 
 describe('GraphQL auth, permissions and bad input', () => {
-  let redis: Awaited<ReturnType<typeof startRedis>>;
+  let bed: Testbed;
   let svc: TestApp;
   let plain: Redis;
   let alice: string; // reads and writes cam1:* only
@@ -55,17 +52,12 @@ describe('GraphQL auth, permissions and bad input', () => {
   let dev: string; // development identity: every stream, not admin
 
   beforeAll(async () => {
-    redis = await startRedis();
-    const usersFile = join(mkdtempSync(join(tmpdir(), 'rs-gql-users-')), 'users.json');
-    writeFileSync(
-      usersFile,
-      JSON.stringify([
-        { username: 'alice', password_hash: bcrypt.hashSync('pw-a', 4), read: ['cam1:*'], write: ['cam1:*'] },
-        { username: 'root', password_hash: bcrypt.hashSync('pw-r', 4), read: ['*'], write: ['*'], roles: ['admin'] },
-      ]),
-    );
-    svc = await startApp(redis.url, { AUTH_USERS_FILE: usersFile, AUTH_DEV_MODE: 'true' });
-    plain = redisClient(redis.url);
+    const usersFile = writeUsersFile([
+      { username: 'alice', password: 'pw-a', read: ['cam1:*'], write: ['cam1:*'] },
+      { username: 'root', password: 'pw-r', read: ['*'], write: ['*'], roles: ['admin'] },
+    ]);
+    bed = await startTestbed({ AUTH_USERS_FILE: usersFile, AUTH_DEV_MODE: 'true' });
+    ({ svc, plain } = bed);
     [alice, root, dev] = await Promise.all([
       tokenFor(svc.http, 'alice', 'pw-a'),
       tokenFor(svc.http, 'root', 'pw-r'),
@@ -77,9 +69,7 @@ describe('GraphQL auth, permissions and bad input', () => {
     await plain.sadd(':devices:seen', 'cam1', 'cam2');
   });
   afterAll(async () => {
-    plain.disconnect();
-    await svc.close();
-    await redis.cleanup();
+    await bed.close();
   });
 
   describe('no token', () => {

@@ -1,5 +1,7 @@
 import { Client, createClient, FormattedExecutionResult } from 'graphql-ws';
+import Redis from 'ioredis';
 import WebSocket from 'ws';
+import { redisClient, startApp, startRedis, TestApp } from './harness';
 
 // Response data is checked field by field with expect(): typing every shape buys nothing here.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -111,4 +113,38 @@ export class Subscription<T = AnyData> {
     }
     return this.results.slice(0, n);
   }
+}
+
+/** A private redis-server, the app on it and a plain Redis client for assertions. */
+export interface Testbed {
+  svc: TestApp;
+  plain: Redis;
+  /** Stops the app (once), leaving Redis up. */
+  closeApp(): Promise<void>;
+  /** Stops everything. */
+  close(): Promise<void>;
+}
+
+export async function startTestbed(env: Record<string, string> = {}): Promise<Testbed> {
+  const redis = await startRedis();
+  let svc: TestApp;
+  try {
+    svc = await startApp(redis.url, env);
+  } catch (err) {
+    await redis.cleanup(); // a failed boot must not leave the test run waiting on redis-server
+    throw err;
+  }
+  const plain = redisClient(redis.url);
+  let appClosed: Promise<void> | undefined;
+  const closeApp = () => (appClosed ??= svc.close());
+  return {
+    svc,
+    plain,
+    closeApp,
+    async close() {
+      plain.disconnect();
+      await closeApp();
+      await redis.cleanup();
+    },
+  };
 }

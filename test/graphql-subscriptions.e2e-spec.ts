@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
-import { Subscription, wsClient } from './graphql-client';
+import { startTestbed, Subscription, Testbed, wsClient } from './graphql-client';
 import { ReadHub } from '../src/streams/read-hub.service';
-import { redisClient, startApp, startRedis, TestApp, tokenFor } from './harness';
+import { TestApp, tokenFor } from './harness';
 
 const DATA = `subscription ($ids: [String!]!, $last: String, $count: Int! = 1, $device: String = "default") {
   data(streamIds: $ids, lastEntryId: $last, count: $count, deviceId: $device) { streamId id time data string json }
@@ -16,7 +16,7 @@ async function connectedClients(redis: Redis): Promise<number> {
 }
 
 describe('GraphQL data subscription', () => {
-  let redis: Awaited<ReturnType<typeof startRedis>>;
+  let bed: Testbed;
   let svc: TestApp;
   let plain: Redis;
   let token: string;
@@ -28,16 +28,13 @@ describe('GraphQL data subscription', () => {
   };
 
   beforeAll(async () => {
-    redis = await startRedis();
-    svc = await startApp(redis.url);
-    plain = redisClient(redis.url);
+    bed = await startTestbed();
+    ({ svc, plain } = bed);
     token = await tokenFor(svc.http);
   });
   afterAll(async () => {
     await Promise.all(clients.map(async (c) => c.dispose()));
-    plain.disconnect();
-    await svc.close();
-    await redis.cleanup();
+    await bed.close();
   });
 
   it('delivers pushed entries in order, with every field', async () => {
@@ -136,19 +133,18 @@ describe('GraphQL data subscription', () => {
 
 describe('GraphQL subscriptions at shutdown', () => {
   it('close with 1001 and let the app stop at once', async () => {
-    const redis = await startRedis();
-    const svc = await startApp(redis.url);
+    const { svc, close, closeApp } = await startTestbed();
     try {
       const token = await tokenFor(svc.http);
       const client = wsClient(svc.ws, { Authorization: `Bearer ${token}` });
       const sub = new Subscription(client, DATA, { ids: ['x'] });
       await sub.take(1, 300);
       const started = Date.now();
-      await svc.close();
+      await closeApp();
       expect(Date.now() - started).toBeLessThan(3000);
       expect((await client.closed).code).toBe(1001);
     } finally {
-      await redis.cleanup();
+      await close();
     }
   });
 });

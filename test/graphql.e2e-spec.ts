@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
-import { codes, gql } from './graphql-client';
-import { redisClient, startApp, startRedis, TestApp, tokenFor } from './harness';
+import { codes, gql, startTestbed, Testbed } from './graphql-client';
+import { TestApp, tokenFor } from './harness';
 
 /** Calls per command since the last CONFIG RESETSTAT, from INFO commandstats. */
 async function commandCalls(redis: Redis): Promise<Record<string, number>> {
@@ -11,22 +11,19 @@ async function commandCalls(redis: Redis): Promise<Record<string, number>> {
 }
 
 describe('GraphQL queries and mutations', () => {
-  let redis: Awaited<ReturnType<typeof startRedis>>;
+  let bed: Testbed;
   let svc: TestApp;
   let plain: Redis;
   let token: string;
   const q = (query: string, variables?: Record<string, unknown>) => gql(svc.http, token, query, variables);
 
   beforeAll(async () => {
-    redis = await startRedis();
-    svc = await startApp(redis.url);
-    plain = redisClient(redis.url);
+    bed = await startTestbed();
+    ({ svc, plain } = bed);
     token = await tokenFor(svc.http);
   });
   afterAll(async () => {
-    plain.disconnect();
-    await svc.close();
-    await redis.cleanup();
+    await bed.close();
   });
 
   describe("the old README's queries, adapted to the schema's names", () => {

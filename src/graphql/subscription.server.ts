@@ -131,6 +131,7 @@ export class SubscriptionServer implements OnModuleInit, OnModuleDestroy {
    * shutdown hook: the HTTP drain comes later and would drop the sockets without a close frame.
    */
   async onModuleDestroy(): Promise<void> {
+    if (this.stopping) return;
     this.stopping = true;
     await this.dispose?.();
   }
