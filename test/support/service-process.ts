@@ -85,7 +85,7 @@ export class ServiceProcess {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     this.child = child;
-    child.stderr!.on('data', (c: Buffer) => (this.stderr = (this.stderr + c.toString()).slice(-20000)));
+    child.stderr.on('data', (c: Buffer) => (this.stderr = (this.stderr + c.toString()).slice(-20000)));
     this.exited = new Promise((done) => child.once('exit', (code) => done(code)));
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
