@@ -29,8 +29,8 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The real application on a free port, talking to `redisUrl`. */
-export async function startApp(redisUrl: string, env: Record<string, string> = {}): Promise<TestApp> {
+/** The real application on a free port (or on `port`, e.g. to restart it where it was), talking to `redisUrl`. */
+export async function startApp(redisUrl: string, env: Record<string, string> = {}, port = 0): Promise<TestApp> {
   const app = await createApp({
     NODE_ENV: 'test',
     REDIS_URL: redisUrl,
@@ -41,12 +41,12 @@ export async function startApp(redisUrl: string, env: Record<string, string> = {
     AUTH_RATE_LIMIT: '10000',
     ...env,
   });
-  await app.listen(0, '127.0.0.1');
-  const { port } = app.getHttpServer().address() as { port: number };
+  await app.listen(port, '127.0.0.1');
+  const { port: bound } = app.getHttpServer().address() as { port: number };
   return {
     app,
-    http: `http://127.0.0.1:${port}`,
-    ws: `ws://127.0.0.1:${port}`,
+    http: `http://127.0.0.1:${bound}`,
+    ws: `ws://127.0.0.1:${bound}`,
     close: () => app.close(),
   };
 }
