@@ -26,6 +26,8 @@ export class PushSession {
   private inFlightBytes = 0;
   private paused = false;
   private failed = false;
+  /** Set by shutdown(): frames that arrive from then on are not stored. */
+  private stopping = false;
 
   constructor(
     private readonly ws: WebSocket,
@@ -42,7 +44,7 @@ export class PushSession {
   }
 
   private onFrame(data: Buffer, isBinary: boolean): void {
-    if (this.failed) return;
+    if (this.failed || this.stopping) return;
     try {
       const entries = isBinary ? this.onBinary(data) : this.onText(data);
       if (entries) this.submit(entries, data.length);
@@ -116,8 +118,12 @@ export class PushSession {
 
   /** Graceful shutdown: wait for stored batches and their acks, then close with 1001. */
   async shutdown(): Promise<void> {
+    this.stopping = true;
     this.ws.pause();
     await this.chain;
+    // Read again (frames are ignored now), or the peer's close reply is never seen and the
+    // shutdown waits for its timeout before it terminates the socket.
+    this.ws.resume();
     if (!this.failed) closeWith(this.ws, CLOSE.GOING_AWAY, 'server shutting down');
   }
 }
