@@ -1,5 +1,6 @@
 import Redis from 'ioredis';
 import { startTestbed, Subscription, Testbed, wsClient } from './graphql-client';
+import { MAX_OPERATIONS } from '../src/graphql/subscription.server';
 import { ReadHub } from '../src/streams/read-hub.service';
 import { TestApp, tokenFor } from './harness';
 
@@ -109,6 +110,21 @@ describe('GraphQL data subscription', () => {
     for (const results of all) expect(results.map((r) => r.data!.data.id)).toEqual(pushed);
     expect(await connectedClients(plain)).toBe(before);
     subs.forEach((s) => s.stop());
+  });
+
+  it(`refuses more than ${MAX_OPERATIONS} operations at once on one connection`, async () => {
+    const c = client();
+    const subs = Array.from({ length: MAX_OPERATIONS }, () => new Subscription(c, DATA, { ids: ['many'] }));
+    const extra = new Subscription(c, DATA, { ids: ['many'] });
+    await extra.take(1, 3000);
+    expect((extra.error as { extensions: { code: string } }[])[0].extensions.code).toBe('LIMIT_EXCEEDED');
+    expect(subs.some((s) => s.done)).toBe(false);
+    subs[0].stop();
+    await sleep(100);
+    const again = new Subscription(c, DATA, { ids: ['many'] });
+    await again.take(1, 300);
+    expect(again.done).toBe(false);
+    await Promise.resolve(c.dispose());
   });
 
   it('releases its read-hub reader when the subscription completes or the socket closes', async () => {

@@ -1,6 +1,6 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { GraphQLSchemaHost } from '@nestjs/graphql';
-import { specifiedRules, validate } from 'graphql';
+import { GraphQLError, specifiedRules, validate } from 'graphql';
 import type { Context } from 'graphql-ws';
 import { Extra, useServer } from 'graphql-ws/use/ws';
 import type { IncomingMessage } from 'node:http';
@@ -25,6 +25,8 @@ type WsContext = Context<Record<string, unknown> | undefined, Extra & Partial<Cr
 
 /** graphql-ws close code for a connection that presented no valid token. */
 const UNAUTHORIZED = 4401;
+/** Operations one connection may have running at once (each subscription holds a reader). */
+export const MAX_OPERATIONS = 100;
 /** Client messages are queries and subscription requests: small. */
 const MAX_MESSAGE = 1024 * 1024;
 
@@ -57,6 +59,12 @@ export class SubscriptionServer implements OnModuleInit, OnModuleDestroy {
         schema: () => this.schemaHost.schema,
         validate: (schema, document) => validate(schema, document, rules),
         onConnect: (ctx) => this.authenticate(ctx),
+        onSubscribe: (ctx) => {
+          // graphql-ws has already reserved this operation's slot: the count includes it.
+          if (Object.keys(ctx.subscriptions).length <= MAX_OPERATIONS) return undefined;
+          const message = `Too many operations on one connection (limit ${MAX_OPERATIONS})`;
+          return [new GraphQLError(message, { extensions: { code: 'LIMIT_EXCEEDED' } })];
+        },
         // The global guard reads the token from `req` like an HTTP request's.
         context: (ctx) => ({ req: { headers: { authorization: `Bearer ${ctx.extra.token}` }, user: ctx.extra.user } }),
         onNext: (_ctx, _id, _payload, _args, result) =>
