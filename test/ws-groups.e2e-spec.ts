@@ -74,6 +74,23 @@ describe('consumer groups and replays over WebSocket', () => {
     again.close();
   });
 
+  it('replays past pending entries that were trimmed meanwhile, acknowledging those', async () => {
+    const ids = await seed(redis, 'default:trimmed', 5);
+    const c = await consume('trimmed', 'group=g&consumer=t&group_start=0&count=2');
+    const first: string[] = [];
+    while (first.length < 5) first.push(...(await c.message()).map((e) => e.id));
+    c.close();
+    await c.closedWith();
+    await redis.xdel('default:trimmed', ids[0], ids[1], ids[3]);
+    const again = await consume('trimmed', 'group=g&consumer=t&count=2');
+    const replayed: string[] = [];
+    while (replayed.length < 2) replayed.push(...(await again.message()).map((e) => e.id));
+    expect(replayed).toEqual([ids[2], ids[4]]);
+    const [pendingCount] = (await redis.xpending('default:trimmed', 'g')) as [number];
+    expect(pendingCount).toBe(2);
+    again.close();
+  });
+
   it('gives entries of a vanished consumer to a live one after claim_idle_ms', async () => {
     const ids = await seed(redis, 'default:claims', 3);
     const dead = await consume('claims', 'group=g&consumer=dies&group_start=0&count=10&claim_idle_ms=300');

@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import { compareIds, isEntryId } from '../redis/entry-id';
+import { isEntryId } from '../redis/entry-id';
 import { ConsumerGroups, GroupMember, GroupOptions } from '../streams/consumer-groups.service';
 import { CodecError } from './push-codec';
 import { MessageSender } from './message-sender';
@@ -51,13 +51,9 @@ export class GroupSession {
     for (;;) {
       await this.sender.drained();
       if (this.closed) return;
-      const entries = await this.groups.pendingOf(this.keys, this.options, after);
-      if (entries.length === 0) return;
-      for (const e of entries) {
-        const i = this.keys.indexOf(e.key);
-        if (compareIds(e.id, after[i]) > 0) after[i] = e.id;
-      }
-      this.sender.send(entries);
+      const entries = await this.groups.pendingPage(this.keys, this.options, after);
+      if (entries === false) return;
+      if (entries.length > 0) this.sender.send(entries);
     }
   }
 

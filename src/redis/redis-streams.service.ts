@@ -211,7 +211,13 @@ export class RedisStreamsService {
     keys: string[],
     ids: string[],
     count: number,
-    options: { blockMs?: number; noAck?: boolean; client?: Redis } = {},
+    options: {
+      blockMs?: number;
+      noAck?: boolean;
+      client?: Redis;
+      /** Told of pending entries that were deleted (trimmed) since their delivery. */
+      onDeleted?: (key: string, ids: string[]) => void;
+    } = {},
   ): Promise<StreamEntry[]> {
     const args: (string | number)[] = ['GROUP', group, consumer, 'COUNT', count];
     if (options.blockMs !== undefined) args.push('BLOCK', options.blockMs);
@@ -221,13 +227,17 @@ export class RedisStreamsService {
     if (!reply) return [];
     const out: StreamEntry[] = [];
     // Pending entries that were deleted since come back without fields: skip them.
-    for (const [key, raw] of reply)
+    for (const [rawKey, raw] of reply) {
+      const key = rawKey.toString();
+      const deleted = raw.filter((e) => e[1] === null).map((e) => e[0].toString('latin1'));
+      if (deleted.length > 0) options.onDeleted?.(key, deleted);
       out.push(
         ...toEntries(
-          key.toString(),
+          key,
           raw.filter((e) => e[1] !== null),
         ),
       );
+    }
     return out;
   }
 

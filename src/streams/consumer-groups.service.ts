@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
 import { RedisConnections } from '../redis/redis-connections';
 import { RedisStreamsService, StreamEntry } from '../redis/redis-streams.service';
+import { compareIds } from '../redis/entry-id';
 import { StreamError } from './stream-error';
 
 export interface GroupOptions {
@@ -60,6 +61,7 @@ class GroupChannel {
   private wake?: () => void;
   private sweeper?: NodeJS.Timeout;
   private running = true;
+  private sweeping = false;
 
   constructor(
     readonly keys: string[],
@@ -146,7 +148,9 @@ class GroupChannel {
   /** Dead-letters entries delivered too often, then claims idle ones for live consumers. */
   async sweep(): Promise<void> {
     const live = this.members.filter((m) => m.options.ackMode === 'manual');
-    if (live.length === 0) return;
+    // Sweeps never overlap: two at once would claim the same entries twice.
+    if (live.length === 0 || this.sweeping) return;
+    this.sweeping = true;
     const { claimIdleMs, maxDeliveries } = live[0].options;
     try {
       for (const key of this.keys) {
@@ -162,6 +166,8 @@ class GroupChannel {
       }
     } catch (err) {
       this.logger.warn(`group ${this.group} sweep: ${(err as Error).message}`);
+    } finally {
+      this.sweeping = false;
     }
   }
 }
@@ -193,9 +199,28 @@ export class ConsumerGroups implements OnApplicationShutdown {
     }
   }
 
-  /** The consumer's own pending entries (delivered before, never acknowledged), oldest first. */
-  async pendingOf(keys: string[], options: GroupOptions, after: string[]): Promise<StreamEntry[]> {
-    return this.streams.readGroup(options.group, options.consumer, keys, after, options.count);
+  /**
+   * A page of the consumer's own pending entries (delivered before, never acknowledged) after the
+   * `after` ids, oldest first; advances `after`. Pending entries trimmed from the stream meanwhile
+   * can never be delivered: they are acknowledged and skipped. False when no page is left.
+   */
+  async pendingPage(keys: string[], options: GroupOptions, after: string[]): Promise<StreamEntry[] | false> {
+    const gone: Promise<unknown>[] = [];
+    let seen = false;
+    const advance = (key: string, id: string): void => {
+      const i = keys.indexOf(key);
+      seen = true;
+      if (compareIds(id, after[i]) > 0) after[i] = id;
+    };
+    const entries = await this.streams.readGroup(options.group, options.consumer, keys, [...after], options.count, {
+      onDeleted: (key, ids) => {
+        for (const id of ids) advance(key, id);
+        gone.push(this.streams.ack([key], options.group, ids));
+      },
+    });
+    for (const e of entries) advance(e.key, e.id);
+    await Promise.all(gone);
+    return seen ? entries : false;
   }
 
   /** Starts delivering new entries of the group to `sink`. */
