@@ -64,6 +64,11 @@ describe('GraphQL data subscription', () => {
     });
     expect(results[20].data!.data).toMatchObject({ data: '/wE=', string: null, json: null });
     sub.stop();
+    const metrics = await (
+      await fetch(`${svc.http}/metrics`, { headers: { authorization: `Bearer ${token}` } })
+    ).text();
+    const pulled = /^entries_pulled_total\{transport="graphql"\} (\d+)/m.exec(metrics);
+    expect(Number(pulled?.[1])).toBeGreaterThanOrEqual(21);
   });
 
   it('replays from lastEntryId and interleaves several streams, each in order', async () => {

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { AuthUser } from '../auth/auth-user';
 import { PermissionsService } from '../auth/permissions.service';
+import { MetricsService } from '../health/metrics.service';
+import { StreamEntry } from '../redis/redis-streams.service';
 import { ReadHub } from '../streams/read-hub.service';
 import { scanLiteral, StreamCatalog } from '../streams/stream-catalog.service';
 import { StreamError } from '../streams/stream-error';
@@ -21,6 +23,7 @@ export interface FeedRequest {
 
 /** How often a glob subscription looks for new streams; listings are shared for as long. */
 const RESCAN_MS = 1000;
+const TRANSPORT = { transport: 'graphql' };
 
 /**
  * Opens the `data` subscription's feeds on the read hub: one Redis reader per process whatever
@@ -37,6 +40,7 @@ export class DataFeeds {
     private readonly catalog: StreamCatalog,
     private readonly keys: StreamKeys,
     private readonly permissions: PermissionsService,
+    private readonly metrics: MetricsService,
   ) {}
 
   async open(user: AuthUser, req: FeedRequest): Promise<EntryFeed<DataEntryView>> {
@@ -48,10 +52,14 @@ export class DataFeeds {
     if (streamIds.length === 0) throw new StreamError('BAD_REQUEST', 'streamIds must name at least one stream');
     const path = parseStreamPath(streamIds.join('+'), 'pull');
     const live = (): boolean => this.hub.active;
-    const named = (key: string): string => this.keys.streamId(key, device);
+    const view = (entry: StreamEntry): DataEntryView => {
+      this.metrics.entriesPulled.inc(TRANSPORT);
+      this.metrics.bytesPulled.inc(TRANSPORT, entry.data.length);
+      return new DataEntryView(this.keys.streamId(entry.key, device), entry);
+    };
     if (path.kind === 'list' && path.ids.length === streamIds.length) {
       const reader = await this.readers.open(user, device, streamIds, req.lastEntryId ?? undefined, { count, latest });
-      return new EntryFeed(reader, (e) => new DataEntryView(named(e.key), e), live);
+      return new EntryFeed(reader, view, live);
     }
     if (path.kind === 'list' || streamIds.length > 1) {
       throw new StreamError('BAD_STREAM_ID', 'streamIds takes stream ids, or a single pattern with *');
@@ -68,7 +76,7 @@ export class DataFeeds {
       options,
     );
     const source = new GlobSource(reader, scan, (k, c) => StreamReader.open(this.hub, k, c, options), RESCAN_MS);
-    return new EntryFeed(source, (e) => new DataEntryView(named(e.key), e), live);
+    return new EntryFeed(source, view, live);
   }
 
   /** Readable stream keys of `device` matching `pattern`; one SCAN per pattern per RESCAN_MS. */
