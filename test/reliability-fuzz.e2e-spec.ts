@@ -43,7 +43,7 @@ function offsets(r: Rand, len: number, k: number): unknown[] {
   const list: unknown[] = r() < 0.5 ? starts : ends;
   if (r() < 0.1) {
     const i = int(r, list.length);
-    list[i] = pick(r, [-1, len + 1 + int(r, 5), 1.5, '3', null, 2 ** 60, 1e400, [], {}]);
+    list[i] = pick(r, [-1, len + 1 + int(r, 5), 1.5, '3', null, 2 ** 60, Infinity, [], {}]);
   }
   if (r() < 0.05) list.reverse();
   return list;
@@ -106,7 +106,9 @@ describe('reliability: fuzzing the push header codec and endpoint', () => {
         counts.ok++;
       } catch (err) {
         if (!(err instanceof CodecError)) {
-          throw new Error(`case ${n} (seed ${SEED}) threw ${String(err)} for ${JSON.stringify(text)}`);
+          throw new Error(`case ${n} (seed ${SEED}) threw ${String(err)} for ${JSON.stringify(text)}`, {
+            cause: err,
+          });
         }
         counts.codecError++;
       }
