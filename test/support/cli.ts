@@ -1,0 +1,56 @@
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '../..');
+
+/**
+ * Compiles the CLI (and what it imports: the client library) to a temporary directory, so that
+ * the tests run the current sources as a real child process without a full `npm run build`.
+ */
+export function compileCli(): { main: string; cleanup(): void } {
+  const outDir = mkdtempSync(join(tmpdir(), 'rs-cli-'));
+  const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+  const flags = ['--outDir', outDir, '--rootDir', join(ROOT, 'src'), '--module', 'commonjs'];
+  flags.push('--moduleResolution', 'node', '--target', 'ES2022', '--esModuleInterop', '--skipLibCheck');
+  flags.push('--strict', '--types', 'node');
+  execFileSync(process.execPath, [tsc, ...flags, join(ROOT, 'src/cli/main.ts')], { stdio: 'pipe' });
+  return { main: join(outDir, 'cli/main.js'), cleanup: () => rmSync(outDir, { recursive: true, force: true }) };
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A running `redis-streamer` child process whose output is collected as it comes. */
+export class CliProcess {
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<CliResult>;
+
+  constructor(readonly child: ChildProcess) {
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => (this.stdout += c));
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => (this.stderr += c));
+    this.exited = new Promise((done) =>
+      child.on('close', (code) => done({ code, stdout: this.stdout, stderr: this.stderr })),
+    );
+  }
+
+  /** The stdout lines so far (complete lines only). */
+  lines(): string[] {
+    return this.stdout.split('\n').slice(0, -1);
+  }
+}
+
+/** Starts `node <main> ...args` with the repo's node_modules on NODE_PATH and `env` over this process's. */
+export function startCli(main: string, args: string[], env: Record<string, string>, input?: string): CliProcess {
+  const child = spawn(process.execPath, [main, ...args], {
+    env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules'), ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  child.stdin?.end(input ?? '');
+  return new CliProcess(child);
+}
