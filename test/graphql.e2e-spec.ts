@@ -1,4 +1,9 @@
+import { GraphQLSchemaHost } from '@nestjs/graphql';
+import { lexicographicSortSchema, printSchema } from 'graphql';
 import Redis from 'ioredis';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { codes, gql, startTestbed, Testbed } from './graphql-client';
 import { TestApp, tokenFor } from './harness';
 
@@ -24,6 +29,22 @@ describe('GraphQL queries and mutations', () => {
   });
   afterAll(async () => {
     await bed.close();
+  });
+
+  it('runs the schema committed as schema.graphql (emitted sorted, so stable across runs)', () => {
+    const file = join(__dirname, '..', 'schema.graphql');
+    const emitted = readFileSync(file, 'utf8');
+    expect(emitted).toContain(printSchema(lexicographicSortSchema(svc.app.get(GraphQLSchemaHost).schema)));
+    let committed: string;
+    try {
+      committed = execFileSync('git', ['show', 'HEAD:schema.graphql'], {
+        cwd: join(__dirname, '..'),
+        encoding: 'utf8',
+      });
+    } catch {
+      return; // not a git checkout (e.g. a source tarball): nothing to compare with
+    }
+    expect(emitted).toBe(committed); // a changed schema must be committed with the change
   });
 
   describe("the old README's queries, adapted to the schema's names", () => {

@@ -22,6 +22,7 @@ function graphqlOptions(config: AppConfig): ApolloDriverConfig {
     path: '/graphql',
     autoSchemaFile: config.get('NODE_ENV') === 'production' ? true : SCHEMA_FILE,
     sortSchema: true,
+    buildSchemaOptions: { addNewlineAtEnd: true },
     introspection: graphqlIntrospection(config),
     // No landing page: the playgrounds load their code from a CDN. Use any GraphQL client.
     playground: false,
