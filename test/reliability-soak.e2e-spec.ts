@@ -21,111 +21,117 @@ describe('reliability: soak', () => {
   }, 60_000);
   afterAll(() => build?.cleanup());
 
-  it(`${N} connections, mixed push/pull, for ${SECONDS} s: no error, RSS and event-loop lag reported`, async () => {
-    const redis = await startRedis();
-    const svc = await ServiceProcess.start(build.main, redis.url, { STREAM_MAXLEN: '1000', METRICS_PUBLIC: 'true' });
-    const scrape = async (): Promise<string> => (await fetch(`${svc.http}/metrics`)).text();
-    const errors: string[] = [];
-    try {
-      const tokens = await Promise.all(Array.from({ length: USERS }, (_, i) => tokenFor(svc.http, `soak${i}`)));
-      const pushers = Math.ceil(N / 3);
-      const readers = N - pushers;
-      const streams = Math.max(1, Math.floor(pushers / 2)); // two pushers per stream
-      const rssStart = svc.rss();
-      // open every socket first (in chunks), then run
-      const open = async (url: string, i: number): Promise<TestSocket> => TestSocket.open(url, tokens[i % USERS]);
-      const readerSockets: TestSocket[] = [];
-      const pusherSockets: TestSocket[] = [];
-      for (let i = 0; i < readers; i += 100) {
-        const chunk = Array.from({ length: Math.min(100, readers - i) }, (_, j) =>
-          open(`${svc.ws}/data/soak${(i + j) % streams}/pull?count=100&last_entry_id=$`, i + j),
+  it(
+    `${N} connections, mixed push/pull, for ${SECONDS} s: no error, RSS and event-loop lag reported`,
+    async () => {
+      const redis = await startRedis();
+      const svc = await ServiceProcess.start(build.main, redis.url, { STREAM_MAXLEN: '1000', METRICS_PUBLIC: 'true' });
+      const scrape = async (): Promise<string> => (await fetch(`${svc.http}/metrics`)).text();
+      const errors: string[] = [];
+      try {
+        const tokens = await Promise.all(Array.from({ length: USERS }, (_, i) => tokenFor(svc.http, `soak${i}`)));
+        const pushers = Math.ceil(N / 3);
+        const readers = N - pushers;
+        const streams = Math.max(1, Math.floor(pushers / 2)); // two pushers per stream
+        const rssStart = svc.rss();
+        // open every socket first (in chunks), then run
+        const open = async (url: string, i: number): Promise<TestSocket> => TestSocket.open(url, tokens[i % USERS]);
+        const readerSockets: TestSocket[] = [];
+        const pusherSockets: TestSocket[] = [];
+        for (let i = 0; i < readers; i += 100) {
+          const chunk = Array.from({ length: Math.min(100, readers - i) }, (_, j) =>
+            open(`${svc.ws}/data/soak${(i + j) % streams}/pull?count=100&last_entry_id=$`, i + j),
+          );
+          readerSockets.push(...(await Promise.all(chunk)));
+        }
+        for (let i = 0; i < pushers; i += 100) {
+          const chunk = Array.from({ length: Math.min(100, pushers - i) }, (_, j) =>
+            open(`${svc.ws}/data/soak${(i + j) % streams}/push?ack=1`, i + j),
+          );
+          pusherSockets.push(...(await Promise.all(chunk)));
+        }
+        const rssConnected = svc.rss();
+        await scrape(); // resets the event-loop lag window
+        const deadline = Date.now() + SECONDS * 1000;
+        let acked = 0;
+        const push = async (ws: TestSocket, i: number): Promise<void> => {
+          let n = 0;
+          await sleep((i * 7) % PUSH_EVERY_MS);
+          while (Date.now() < deadline) {
+            const t = Date.now();
+            try {
+              await ws.send('[8,16]');
+              await ws.send(
+                Buffer.from(`p${String(i).padStart(4, '0')}n${String(n++).padStart(10, '0')}`.slice(0, 16)),
+              );
+              const ack = await ws.nextText(5000);
+              acked += ack.split(',').length;
+            } catch (err) {
+              errors.push(`pusher ${i}: ${(err as Error).message}`);
+              return;
+            }
+            await sleep(Math.max(0, PUSH_EVERY_MS - (Date.now() - t)));
+          }
+        };
+        const received: number[] = new Array<number>(readers).fill(0);
+        const read = async (ws: TestSocket, i: number): Promise<void> => {
+          let last = '0-0';
+          while (Date.now() < deadline + 1000) {
+            if (ws.closed) {
+              errors.push(`reader ${i} closed ${ws.closed.code}`);
+              return;
+            }
+            if (ws.frames.length < 2) {
+              await sleep(20);
+              continue;
+            }
+            for (const e of await ws.message()) {
+              if (compareIds(e.id, last) <= 0) errors.push(`reader ${i}: ${e.id} after ${last}`);
+              last = e.id;
+              received[i]++;
+            }
+          }
+        };
+        const samples: number[] = [];
+        const sampler = (async () => {
+          while (Date.now() < deadline) {
+            await sleep(Math.min(5000, (SECONDS * 1000) / 4));
+            samples.push(svc.rss());
+          }
+        })();
+        await Promise.all([
+          ...pusherSockets.map((ws, i) => push(ws, i)),
+          ...readerSockets.map((ws, i) => read(ws, i)),
+          sampler,
+        ]);
+        const text = await scrape();
+        const lagP99 = metric(text, 'eventloop_lag_seconds', '{quantile="0.99"}');
+        const lagMax = metric(text, 'eventloop_lag_seconds', '{quantile="1"}');
+        const open_ = metric(text, 'websocket_connections_open', '{endpoint="pull"}');
+        const rssEnd = svc.rss();
+        for (const ws of [...pusherSockets, ...readerSockets]) ws.close();
+        const totalRead = received.reduce((a, b) => a + b, 0);
+        const mb = (b: number): string => (b / 1048576).toFixed(1);
+        console.log(
+          `[reliability §5 soak] N=${N} (${pushers} pushers, ${readers} readers, ${streams} streams) T=${SECONDS}s: ` +
+            `acked=${acked} (${Math.round(acked / SECONDS)}/s) delivered=${totalRead} errors=${errors.length}; ` +
+            `service RSS start=${mb(rssStart)} MiB connected=${mb(rssConnected)} MiB ` +
+            `samples=[${samples.map(mb).join(', ')}] end=${mb(rssEnd)} MiB; ` +
+            `event-loop lag p99=${((lagP99 ?? NaN) * 1000).toFixed(1)} ms max=${((lagMax ?? NaN) * 1000).toFixed(1)} ms; open pulls=${open_}`,
         );
-        readerSockets.push(...(await Promise.all(chunk)));
+        expect(errors.slice(0, 10)).toEqual([]);
+        expect(acked).toBeGreaterThan(0);
+        expect(open_).toBe(readers);
+        // every reader got entries (each stream has two pushers)
+        expect(received.filter((n) => n === 0)).toEqual([]);
+        expect(lagP99).toBeDefined();
+        // memory is bounded: no more than +200 MiB over the connected baseline
+        expect(rssEnd - rssConnected).toBeLessThan(200 * 1048576);
+      } finally {
+        await svc.stop();
+        await redis.cleanup();
       }
-      for (let i = 0; i < pushers; i += 100) {
-        const chunk = Array.from({ length: Math.min(100, pushers - i) }, (_, j) =>
-          open(`${svc.ws}/data/soak${(i + j) % streams}/push?ack=1`, i + j),
-        );
-        pusherSockets.push(...(await Promise.all(chunk)));
-      }
-      const rssConnected = svc.rss();
-      await scrape(); // resets the event-loop lag window
-      const deadline = Date.now() + SECONDS * 1000;
-      let acked = 0;
-      const push = async (ws: TestSocket, i: number): Promise<void> => {
-        let n = 0;
-        await sleep((i * 7) % PUSH_EVERY_MS);
-        while (Date.now() < deadline) {
-          const t = Date.now();
-          try {
-            await ws.send('[8,16]');
-            await ws.send(Buffer.from(`p${String(i).padStart(4, '0')}n${String(n++).padStart(10, '0')}`.slice(0, 16)));
-            const ack = await ws.nextText(5000);
-            acked += ack.split(',').length;
-          } catch (err) {
-            errors.push(`pusher ${i}: ${(err as Error).message}`);
-            return;
-          }
-          await sleep(Math.max(0, PUSH_EVERY_MS - (Date.now() - t)));
-        }
-      };
-      const received: number[] = new Array<number>(readers).fill(0);
-      const read = async (ws: TestSocket, i: number): Promise<void> => {
-        let last = '0-0';
-        while (Date.now() < deadline + 1000) {
-          if (ws.closed) {
-            errors.push(`reader ${i} closed ${ws.closed.code}`);
-            return;
-          }
-          if (ws.frames.length < 2) {
-            await sleep(20);
-            continue;
-          }
-          for (const e of await ws.message()) {
-            if (compareIds(e.id, last) <= 0) errors.push(`reader ${i}: ${e.id} after ${last}`);
-            last = e.id;
-            received[i]++;
-          }
-        }
-      };
-      const samples: number[] = [];
-      const sampler = (async () => {
-        while (Date.now() < deadline) {
-          await sleep(Math.min(5000, (SECONDS * 1000) / 4));
-          samples.push(svc.rss());
-        }
-      })();
-      await Promise.all([
-        ...pusherSockets.map((ws, i) => push(ws, i)),
-        ...readerSockets.map((ws, i) => read(ws, i)),
-        sampler,
-      ]);
-      const text = await scrape();
-      const lagP99 = metric(text, 'eventloop_lag_seconds', '{quantile="0.99"}');
-      const lagMax = metric(text, 'eventloop_lag_seconds', '{quantile="1"}');
-      const open_ = metric(text, 'websocket_connections_open', '{endpoint="pull"}');
-      const rssEnd = svc.rss();
-      for (const ws of [...pusherSockets, ...readerSockets]) ws.close();
-      const totalRead = received.reduce((a, b) => a + b, 0);
-      const mb = (b: number): string => (b / 1048576).toFixed(1);
-      console.log(
-        `[reliability §5 soak] N=${N} (${pushers} pushers, ${readers} readers, ${streams} streams) T=${SECONDS}s: ` +
-          `acked=${acked} (${Math.round(acked / SECONDS)}/s) delivered=${totalRead} errors=${errors.length}; ` +
-          `service RSS start=${mb(rssStart)} MiB connected=${mb(rssConnected)} MiB ` +
-          `samples=[${samples.map(mb).join(', ')}] end=${mb(rssEnd)} MiB; ` +
-          `event-loop lag p99=${((lagP99 ?? NaN) * 1000).toFixed(1)} ms max=${((lagMax ?? NaN) * 1000).toFixed(1)} ms; open pulls=${open_}`,
-      );
-      expect(errors.slice(0, 10)).toEqual([]);
-      expect(acked).toBeGreaterThan(0);
-      expect(open_).toBe(readers);
-      // every reader got entries (each stream has two pushers)
-      expect(received.filter((n) => n === 0)).toEqual([]);
-      expect(lagP99).toBeDefined();
-      // memory is bounded: no more than +200 MiB over the connected baseline
-      expect(rssEnd - rssConnected).toBeLessThan(200 * 1048576);
-    } finally {
-      await svc.stop();
-      await redis.cleanup();
-    }
-  });
+    },
+    (SECONDS + 120) * 1000,
+  );
 });
