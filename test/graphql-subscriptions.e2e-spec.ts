@@ -88,15 +88,29 @@ describe('GraphQL data subscription', () => {
     after.stop();
   });
 
-  it('follows a glob, picking up streams created after subscribing', async () => {
-    await plain.xadd('site:imu-old', '*', 'd', 'old');
+  it('follows a glob, picking up streams the service creates after subscribing', async () => {
+    // Through the service's write path, which announces new streams on :event:stream.created.
+    const push = async (sid: string, body: string) => {
+      const res = await fetch(`${svc.http}/data/${sid}?device_id=site`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+        body,
+      });
+      expect(res.status).toBe(201);
+    };
+    await push('imu-old', 'old');
     const sub = new Subscription(client(), DATA, { ids: ['imu*'], device: 'site' });
-    await sleep(200);
-    await plain.xadd('site:imu-old', '*', 'd', 'o2');
-    await plain.xadd('site:cam', '*', 'd', 'not matched');
-    await plain.xadd('site:imu-new', '*', 'd', 'n1');
-    await plain.xadd('site:imu-new', '*', 'd', 'n2');
-    const got = (await sub.take(3, 5000)).map((r) => `${r.data!.data.streamId}:${r.data!.data.string}`);
+    while (sub.results.length === 0) {
+      await push('imu-old', 'probe');
+      await sleep(50);
+    }
+    await sleep(200); // let probes in flight arrive
+    const seen = sub.results.length;
+    await push('cam', 'not matched');
+    await push('imu-new', 'n1');
+    await push('imu-new', 'n2');
+    await push('imu-old', 'o2');
+    const got = (await sub.take(seen + 3)).slice(seen).map((r) => `${r.data!.data.streamId}:${r.data!.data.string}`);
     expect(got.sort()).toEqual(['imu-new:n1', 'imu-new:n2', 'imu-old:o2']);
     sub.stop();
   });

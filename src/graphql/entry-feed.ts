@@ -1,14 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { isRedisUnavailable } from '../common/http-error.filter';
-import { Cursor } from '../redis/entry-id';
 import { StreamEntry } from '../redis/redis-streams.service';
 import { StreamReader } from '../streams/stream-reader';
 
-/** What a feed reads from: a StreamReader, or a GlobSource that grows one as streams appear. */
-export interface EntrySource {
-  next(timeoutMs: number, signal: AbortSignal): Promise<StreamEntry[]>;
-  close(): void;
-}
+/** What a feed reads from (a StreamReader). */
+export type EntrySource = Pick<StreamReader, 'next' | 'close'>;
 
 const WAIT_MS = 5000;
 const RETRY_MS = 1000;
@@ -74,50 +70,5 @@ export class EntryFeed<T> implements AsyncIterableIterator<T> {
       this.batch = [];
     }
     return { done: true, value: undefined };
-  }
-}
-
-/**
- * A reader over the streams a glob matches, including streams created later: every `rescanMs`
- * the glob is listed again and a reader over the old and new keys replaces the current one, old
- * keys keeping their cursors and new keys starting at their beginning.
- */
-export class GlobSource implements EntrySource {
-  private nextScan: number;
-  private closed = false;
-
-  constructor(
-    private reader: StreamReader,
-    private readonly scan: () => Promise<string[]>,
-    private readonly reopen: (keys: string[], cursors: Cursor[]) => Promise<StreamReader>,
-    private readonly rescanMs: number,
-  ) {
-    this.nextScan = Date.now() + rescanMs;
-  }
-
-  async next(timeoutMs: number, signal: AbortSignal): Promise<StreamEntry[]> {
-    if (Date.now() >= this.nextScan) await this.rescan();
-    const wait = Math.max(1, Math.min(timeoutMs, this.nextScan - Date.now()));
-    return this.reader.next(wait, signal);
-  }
-
-  private async rescan(): Promise<void> {
-    this.nextScan = Date.now() + this.rescanMs;
-    const current = this.reader;
-    const fresh = (await this.scan()).filter((key) => !current.keys.includes(key));
-    if (fresh.length === 0 || this.closed) return;
-    const cursors: Cursor[] = [
-      ...current.cursors.map((id): Cursor => ({ kind: 'id', id })),
-      ...fresh.map((): Cursor => ({ kind: 'start' })),
-    ];
-    const next = await this.reopen([...current.keys, ...fresh], cursors);
-    if (this.closed) return next.close();
-    this.reader = next;
-    current.close();
-  }
-
-  close(): void {
-    this.closed = true;
-    this.reader.close();
   }
 }
