@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { compareIds } from '../redis/entry-id';
 import { StreamReader } from '../streams/stream-reader';
@@ -23,6 +24,7 @@ export class PullSession {
   private frameSeen = true;
   private frameWaiter?: () => void;
   private lastSent = 0;
+  private corked = false;
 
   constructor(
     private readonly ws: WebSocket,
@@ -58,6 +60,7 @@ export class PullSession {
         if (!this.open) break;
         if (this.until) entries = entries.filter((e) => compareIds(e.id, this.until!.id) <= 0);
         if (entries.length > 0) {
+          this.cork();
           this.sender.send(entries);
           this.sent();
         }
@@ -78,6 +81,23 @@ export class PullSession {
   private replayDone(until: ReplayEnd, idle: boolean): boolean {
     if (this.reader.cursors.every((c) => compareIds(c, until.id) >= 0)) return true;
     return idle && Date.now() > until.ms;
+  }
+
+  /**
+   * Holds this socket's writes until the end of the tick, so that a header and its blob (and every
+   * message of a reader catching up) leave in one write system call instead of one per frame. The
+   * frames and their order are unchanged; on loopback each write costs tens of µs, which bounded
+   * fan-out (bench/, BENCHMARKS.md).
+   */
+  private cork(): void {
+    const socket = (this.ws as unknown as { _socket?: Socket })._socket;
+    if (this.corked || !socket) return;
+    this.corked = true;
+    socket.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      socket.uncork();
+    });
   }
 
   private sent(): void {
