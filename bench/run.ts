@@ -8,7 +8,7 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import Redis from 'ioredis';
 import { BenchContext, PartResult, RESULTS_DIR } from './lib/context';
-import { machineInfo } from './lib/procs';
+import { cpuProbe, machineInfo } from './lib/procs';
 import { buildRef, DIST_MAIN, ensureBuilt, startRedis } from './lib/service';
 import { now, printTable, progress } from './lib/stats';
 import { fanout } from './parts/fanout';
@@ -71,7 +71,8 @@ async function main(): Promise<void> {
     for (const name of selected) {
       const started = now();
       const loadBefore = loadavg()[0];
-      progress(`== ${name} (load average ${loadBefore.toFixed(2)})`);
+      const probeBefore = cpuProbe();
+      progress(`== ${name} (load average ${loadBefore.toFixed(2)}, CPU probe ${probeBefore} MB/s sha256)`);
       const result = await PARTS[name](ctx);
       const seconds = (now() - started) / 1000;
       if (result.skipped) progress(`${name} skipped: ${result.skipped}`);
@@ -82,6 +83,7 @@ async function main(): Promise<void> {
         machine,
         service,
         loadavg: { before: loadBefore, after: loadavg()[0] },
+        cpuProbeMBs: { before: probeBefore, after: cpuProbe() },
         at: new Date().toISOString(),
         quick: ctx.options.quick,
       };

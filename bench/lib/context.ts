@@ -5,7 +5,7 @@ import type { RedisServerProcess } from '../../src/redis/redis-server.launcher';
 import { CpuMeter, CpuUse, monotonicUs, pct } from './procs';
 import { ROOT, ServiceProcess } from './service';
 import { summarise } from '../profile';
-import { progress, sleep } from './stats';
+import { num, progress, sleep } from './stats';
 
 export const RESULTS_DIR = join(ROOT, 'bench/results');
 
@@ -116,15 +116,20 @@ export class BenchContext {
   }
 }
 
-/** CPU columns of a table row: service, Redis, load generator, and other users of the machine. */
-export function cpuColumns(cpu: CpuUse): string[] {
+/**
+ * CPU columns of a table row: service, Redis, load generator (bench + client processes), other
+ * users of the machine, and `rate` per core-second of service CPU, which moves much less than the
+ * rate itself when other work competes for the two cores.
+ */
+export function cpuColumns(cpu: CpuUse, rate?: number): string[] {
   const clients = Object.entries(cpu)
     .filter(([k]) => !['service', 'redis', 'bench', 'machine', 'others'].includes(k))
     .reduce((a, [, v]) => a + v, 0);
-  return [pct(cpu.service), pct(cpu.redis), pct(cpu.bench + clients), pct(cpu.others)];
+  const perCore = rate !== undefined && cpu.service > 0.05 ? num(rate / cpu.service) : '-';
+  return [pct(cpu.service), pct(cpu.redis), pct(cpu.bench + clients), pct(cpu.others), perCore];
 }
 
-export const CPU_HEADERS = ['svc CPU', 'redis CPU', 'load CPU', 'others CPU'];
+export const CPU_HEADERS = ['svc CPU', 'redis CPU', 'load CPU', 'others CPU', 'per svc core'];
 
 export const check = (target: string, measured: string, pass: boolean | null): TargetCheck => ({
   target,

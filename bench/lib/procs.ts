@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { now } from './stats';
@@ -83,4 +84,16 @@ export function machineInfo(): MachineInfo {
     ulimitNofile: spawnSync('sh', ['-c', 'ulimit -n']).stdout?.toString().trim() ?? '?',
     loadavg: loadavg().map((l) => Math.round(l * 100) / 100),
   };
+}
+
+/**
+ * How fast one core of this machine is right now: SHA-256 throughput in MB/s over ~32 MiB. The
+ * cores are shared with other people's work (and a VM's host), so each part records this beside
+ * its load average: a slow probe explains slow numbers.
+ */
+export function cpuProbe(): number {
+  const block = Buffer.alloc(1024 * 1024, 7);
+  const t0 = now();
+  for (let i = 0; i < 32; i++) createHash('sha256').update(block).digest();
+  return Math.round((32 * 1.048576) / ((now() - t0) / 1000));
 }

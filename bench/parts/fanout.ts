@@ -81,7 +81,7 @@ export async function fanout(ctx: BenchContext): Promise<PartResult> {
       `${Math.round(n(r, 'rssBeforeKiB') / 1024)} MiB`,
       `${Math.round(n(r, 'rssPeakKiB') / 1024)} MiB`,
       n(r, 'redisConnections'),
-      ...cpuColumns(r.cpu as CpuUse),
+      ...cpuColumns(r.cpu as CpuUse, n(r, 'deliveredPerSec')),
     ]),
   );
   printTable(

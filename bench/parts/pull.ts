@@ -65,7 +65,7 @@ export async function pull(ctx: BenchContext): Promise<PartResult> {
           r.raw,
           ((r.raw * r.size) / 1e6).toFixed(1),
           '1.00×',
-          ...cpuColumns(r.cpuRaw),
+          ...cpuColumns(r.cpuRaw, r.raw),
         ],
         [
           sizeLabel(r.size),
@@ -73,7 +73,7 @@ export async function pull(ctx: BenchContext): Promise<PartResult> {
           r.gateway,
           ((r.gateway * r.size) / 1e6).toFixed(1),
           ratio(r.gateway, r.raw),
-          ...cpuColumns(r.cpuGateway),
+          ...cpuColumns(r.cpuGateway, r.gateway),
         ],
       ]),
     );

@@ -223,7 +223,7 @@ function report(rows: Row[], baselines: Baseline[]): PartResult {
       const batch = SIZES.find((s) => s.size === b.size)!.batch;
       const row = (name: string, per: string, m: Measured, cpu: CpuUse): string[] => [
         ...[name, sizeLabel(b.size), per, num(m.entriesPerSec), m.mbPerSec.toFixed(1)],
-        ...cpuColumns(cpu),
+        ...cpuColumns(cpu, m.entriesPerSec),
       ];
       return [
         row('raw pipelined XADD', `${batch}/pipeline`, b.xadd, b.xaddCpu),
@@ -257,7 +257,7 @@ function report(rows: Row[], baselines: Baseline[]): PartResult {
       ratio(r.entriesPerSec, base.get(r.size)?.xadd.entriesPerSec),
       r.perFrame > 1 ? ratio(r.entriesPerSec, base.get(r.size)?.script.entriesPerSec) : '-',
       r.target === 'gateway' ? ratio(r.entriesPerSec, sinkOf(r)?.entriesPerSec) : '-',
-      ...cpuColumns(r.cpu),
+      ...cpuColumns(r.cpu, r.entriesPerSec),
     ]),
   );
   const targets = [];

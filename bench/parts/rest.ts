@@ -123,7 +123,7 @@ export async function rest(ctx: BenchContext): Promise<PartResult> {
         ((r.entriesPerSec * SIZE) / 1e6).toFixed(1),
         ratio(r.entriesPerSec, r.base || undefined),
         r.baseline,
-        ...cpuColumns(r.cpu),
+        ...cpuColumns(r.cpu, r.entriesPerSec),
       ]),
     );
     return {
