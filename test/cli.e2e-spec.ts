@@ -27,7 +27,7 @@ describe('redis-streamer CLI (a real child process against the real service)', (
   let tmp: string;
 
   beforeAll(async () => {
-    cli = compileCli();
+    const compiling = compileCli();
     tmp = mkdtempSync(join(tmpdir(), 'rs-cli-test-'));
     const usersFile = join(tmp, 'users.json');
     writeFileSync(
@@ -38,6 +38,7 @@ describe('redis-streamer CLI (a real child process against the real service)', (
     appEnv = { STREAM_MAXLEN: '0', AUTH_USERS_FILE: usersFile, AUTH_DEV_MODE: 'true' };
     svc = await startApp(redisServer.url, appEnv);
     redis = redisClient(redisServer.url);
+    cli = await compiling;
     env = {
       REDIS_STREAMER_URL: svc.http,
       REDIS_STREAMER_TOKEN: await tokenFor(svc.http),
@@ -113,6 +114,8 @@ describe('redis-streamer CLI (a real child process against the real service)', (
 
     const listed = await run(['pull-image', 'cam-img', '--from', '0', '-n', '1']);
     expect(listed.stdout).toMatch(/ 64x48\n$/);
+    const latest = await run(['pull-image', 'cam-img', '--from', '0', '--latest', '-n', '1', '--json']);
+    expect(JSON.parse(latest.stdout)).toMatchObject({ id: stored[5][0].toString(), width: 64, height: 48, file: null });
   });
 
   it('a service restart mid-stream: pull resumes and prints exactly what is stored, push resends what was not acked', async () => {
@@ -204,20 +207,27 @@ describe('redis-streamer CLI (a real child process against the real service)', (
     expect(down.stderr).toMatch(/cannot reach the service at http:\/\/127.0.0.1:9/);
   });
 
-  it.each([
-    [['pull'], /missing argument/],
-    [['pull', 'x', '--bogus'], /Unknown option '--bogus'/],
-    [['push-increment', 'x', '--rate', 'fast'], /--rate must be a number/],
-    [['push-increment', 'x', '-n', '0'], /--count must be an integer from 1/],
-    [['push-image', 'x', '--shape', '10'], /--shape must be/],
-    [['push', 'x', '--ack', '--no-ack'], /contradict/],
-    [['ls', 'extra'], /unexpected argument "extra"/],
-    [['frobnicate'], /unknown command "frobnicate"/],
-    [['ls', '--user', 'me', '--token', ''], /--user and --password go together/],
-  ])('usage error %j exits 2', async (args, message) => {
-    const res = await run(args);
-    expect(res.code).toBe(2);
-    expect(res.stderr).toMatch(message);
+  it('bad command lines exit 2 with the problem and the usage', async () => {
+    const cases: [string[], RegExp][] = [
+      [['pull'], /missing argument/],
+      [['pull', 'x', '--bogus'], /Unknown option '--bogus'/],
+      [['push-increment', 'x', '--rate', 'fast'], /--rate must be a number/],
+      [['push-increment', 'x', '-n', '0'], /--count must be an integer from 1/],
+      [['push-image', 'x', '--shape', '10'], /--shape must be/],
+      [['push', 'x', '--ack', '--no-ack'], /contradict/],
+      [['ls', 'extra'], /unexpected argument "extra"/],
+      [['frobnicate'], /unknown command "frobnicate"/],
+      [['ls', '--user', 'me', '--token', ''], /--user and --password go together/],
+    ];
+    const results = await Promise.all(cases.map(([args]) => run(args)));
+    results.forEach((res, i) => {
+      const [args, message] = cases[i];
+      expect({ args, code: res.code, stderr: res.stderr }).toEqual({
+        args,
+        code: 2,
+        stderr: expect.stringMatching(message),
+      });
+    });
   });
 
   it('no token at all is a usage error; --help exits 0', async () => {

@@ -13,7 +13,7 @@ export interface PullOptions {
    * ISO-8601 time; one for all streams or one per stream joined by `+`.
    */
   lastEntryId?: string;
-  /** Entries per stream per message (1–10000, default 100). */
+  /** Entries per stream per message (1–10000; default 100, or 1 with `latest`). */
   count?: number;
   /** Frame dropping: each message carries only the newest `count` entries per stream. */
   latest?: boolean;
@@ -110,7 +110,7 @@ export class Puller extends ReconnectingSocket implements AsyncIterableIterator<
     if (!this.startsResolved) await this.resolveStarts();
     const q = query({
       last_entry_id: this.cursor,
-      count: this.options.count ?? 100,
+      count: this.options.count ?? (this.options.latest ? 1 : 100),
       latest: this.options.latest,
       max_fps: this.options.maxFps || undefined,
       ack: true,

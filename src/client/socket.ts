@@ -44,8 +44,8 @@ export function withQueryToken(url: string, token: string | undefined): string {
 
 /**
  * Sockets from a WHATWG WebSocket constructor, by default the global one (browsers). The token
- * travels in the query string; a refused upgrade shows only as a close with 1006 there, since
- * browsers do not expose the HTTP status.
+ * travels in the query string. Browsers do not expose the HTTP status of a refused upgrade: a
+ * `401` looks like a lost connection (1006) and is retried, so bound `reconnect.maxAttempts`.
  */
 export function webSockets(Ctor?: WhatwgSocketConstructor): SocketFactory {
   const Impl = Ctor ?? (globalThis as unknown as { WebSocket?: WhatwgSocketConstructor }).WebSocket;

@@ -1,7 +1,8 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -9,13 +10,13 @@ const ROOT = resolve(__dirname, '../..');
  * Compiles the CLI (and what it imports: the client library) to a temporary directory, so that
  * the tests run the current sources as a real child process without a full `npm run build`.
  */
-export function compileCli(): { main: string; cleanup(): void } {
+export async function compileCli(): Promise<{ main: string; cleanup(): void }> {
   const outDir = mkdtempSync(join(tmpdir(), 'rs-cli-'));
   const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
   const flags = ['--outDir', outDir, '--rootDir', join(ROOT, 'src'), '--module', 'commonjs'];
   flags.push('--moduleResolution', 'node', '--target', 'ES2022', '--esModuleInterop', '--skipLibCheck');
   flags.push('--strict', '--types', 'node');
-  execFileSync(process.execPath, [tsc, ...flags, join(ROOT, 'src/cli/main.ts')], { stdio: 'pipe' });
+  await promisify(execFile)(process.execPath, [tsc, ...flags, join(ROOT, 'src/cli/main.ts')]);
   return { main: join(outDir, 'cli/main.js'), cleanup: () => rmSync(outDir, { recursive: true, force: true }) };
 }
 

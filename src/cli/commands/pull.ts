@@ -21,7 +21,7 @@ const pullHelp = (
 ): string => `  --from ID          start after this: $ (only new), 0 (the start), an id, a ms or ISO time;
                      one per stream joined by + (default ${from})
   -n, --count N      stop after N entries
-  --batch N          entries per stream per message (default 100)
+  --batch N          entries per stream per message (default 100, 1 with --latest)
   --latest           drop what a slow reader cannot keep up with (newest entries only)
   --max-fps F        at most F messages per second`;
 
@@ -38,7 +38,7 @@ async function runPull(
   const puller = ctx.client().pullStream(spec, {
     deviceId: ctx.deviceId,
     lastEntryId: text(v, 'from', defaultFrom),
-    count: num(v, 'batch', 100, { min: 1, max: 10_000 }),
+    count: num(v, 'batch', v.latest ? 1 : 100, { min: 1, max: 10_000 }),
     latest: v.latest === true,
     maxFps: num(v, 'max-fps', 0, { min: 0, max: 1000, fractional: true }),
     signal: ctx.signal,
