@@ -21,7 +21,7 @@ describe('redis-streamer CLI (a real child process against the real service)', (
   let redisServer: Awaited<ReturnType<typeof startRedis>>;
   let svc: TestApp;
   let redis: Redis;
-  let cli: ReturnType<typeof compileCli>;
+  let cli: Awaited<ReturnType<typeof compileCli>>;
   let env: Record<string, string>;
   let appEnv: Record<string, string>;
   let tmp: string;
