@@ -215,6 +215,15 @@ describe('reliability: hostile ids and resource limits', () => {
     for (let i = 0; i < 3; i++) {
       await expect(TestSocket.open(`${svc.ws}/data/cam/pull?count=0`, token)).rejects.toMatchObject({ status: 400 });
     }
+    // malformed handshakes (ws answers 400 itself) after the reservation do not leak it either
+    for (let i = 0; i < 4; i++) {
+      const answer = await rawHttp(
+        port,
+        `GET /data/lim/pull HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nConnection: Upgrade\r\n` +
+          'Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: bad\r\n\r\n',
+      );
+      expect(answer).toMatch(/^HTTP\/1\.1 400/);
+    }
     const again = await TestSocket.open(`${svc.ws}/data/lim/pull`, token);
     for (const s of [again, ...open.slice(1)]) s.close();
   });

@@ -223,6 +223,8 @@ export class WsDataGateway implements OnModuleInit, OnModuleDestroy {
   private accept(req: IncomingMessage, socket: Duplex, head: Buffer, endpoint: string): Promise<WebSocket> {
     return new Promise((resolve, reject) => {
       if (socket.destroyed) return reject(new Error('client went away during the upgrade'));
+      // ws answers a malformed handshake itself (400) and never calls back: do not wait forever.
+      socket.once('close', () => reject(new Error('client went away during the upgrade')));
       this.server.handleUpgrade(req, socket, head, (ws) => {
         this.router.track(ws, endpoint, req);
         this.alive.set(ws, true);
