@@ -1,6 +1,6 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, Socket } from 'node:net';
 import { resolve } from 'node:path';
 
 export interface LaunchOptions {
@@ -116,9 +116,13 @@ export class RedisServerProcess {
       child.once('exit', (code) => fail(new Error(`redis-server exited (${code}): ${output.slice(-500)}`)));
       child.once('error', fail);
     });
-    // Keep draining so a chatty server never blocks on a full pipe.
+    // Keep draining so a chatty server never blocks on a full pipe, without holding the process
+    // open: a caller that forgets to stop it still exits, and the 'exit' hook above reaps it.
     child.stdout?.resume();
     child.stderr?.resume();
+    child.unref();
+    (child.stdout as Socket | null)?.unref();
+    (child.stderr as Socket | null)?.unref();
   }
 
   /** SIGKILL, for fault tests; `boot()` brings it back with its AOF. */
@@ -129,6 +133,7 @@ export class RedisServerProcess {
 
   async stop(): Promise<void> {
     if (!this.child || this.child.exitCode !== null) return;
+    this.child.ref(); // stay alive until Redis has shut down cleanly
     this.child.kill('SIGTERM');
     await this.exited;
   }
