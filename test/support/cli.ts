@@ -1,16 +1,32 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 const ROOT = resolve(__dirname, '../..');
 
+/** The newest modification time of the files below `dir` (recursively). */
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
 /**
- * Compiles the CLI (and what it imports: the client library) to a temporary directory, so that
- * the tests run the current sources as a real child process without a full `npm run build`.
+ * The CLI to run as a child process: `dist/cli/main.js` when the build is newer than its sources
+ * (as in CI, which builds before testing), else the CLI and what it imports compiled to a
+ * temporary directory, so that the tests always run the current sources.
  */
 export async function compileCli(): Promise<{ main: string; cleanup(): void }> {
+  const built = join(ROOT, 'dist/cli/main.js');
+  const sources = Math.max(...['src/cli', 'src/client', 'src/redis'].map((d) => newest(join(ROOT, d))));
+  if (existsSync(built) && Math.min(statSync(built).mtimeMs, newest(join(ROOT, 'dist/client'))) > sources) {
+    return { main: built, cleanup: () => undefined };
+  }
   const outDir = mkdtempSync(join(tmpdir(), 'rs-cli-'));
   const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
   const flags = ['--outDir', outDir, '--rootDir', join(ROOT, 'src'), '--module', 'commonjs'];
