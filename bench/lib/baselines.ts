@@ -26,7 +26,11 @@ export async function timedLanes(lanes: number, ms: number, size: number, step: 
   let entries = 0;
   const t0 = now();
   const lane = async (): Promise<void> => {
-    while (now() < t0 + ms) entries += await step();
+    while (now() < t0 + ms) {
+      // Not `entries += await step()`: that reads `entries` before the await and loses the other lanes' counts.
+      const n = await step();
+      entries += n;
+    }
   };
   await Promise.all(Array.from({ length: lanes }, lane));
   return measured(entries, size, now() - t0);

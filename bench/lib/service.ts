@@ -141,6 +141,9 @@ export class ServiceProcess {
         JWT_SECRET: BENCH_SECRET,
         AUTH_DEV_MODE: 'true',
         LOG_LEVEL: 'warn',
+        // Every bench socket belongs to one user; the defaults (1,000 per user) are a policy, not a limit.
+        WS_MAX_CONNECTIONS: '20000',
+        WS_MAX_CONNECTIONS_PER_USER: '20000',
         ...options.env,
       },
     });

@@ -201,6 +201,10 @@ export async function push(ctx: BenchContext): Promise<PartResult> {
         const script = await rawScript(ctx.redis, size, batch, cellMs);
         baselines.push({ size, xadd, xaddCpu, script, scriptCpu: meter.stop() });
       }
+      // Warm-up (JIT, connection pools, retention cache), not reported.
+      for (const perFrame of [1, 100]) {
+        await runCell(ctx, svc, sink, { target: 'gateway', size: KiB, perFrame, sockets: 1, ack: 'window' }, 400);
+      }
       const rows: Row[] = [];
       for (const cell of cells) {
         progress(`push: ${cellLabel(cell)}`);

@@ -67,6 +67,8 @@ export async function rest(ctx: BenchContext): Promise<PartResult> {
       const r = await fn();
       return [r, meter.stop()];
     };
+    // Warm-up (JIT, keep-alive connections), not reported.
+    await postLoop(svc, 'rest-warm', 16, 300, 1, () => ({ body: payload, type: 'application/octet-stream' }));
     const [raw, rawCpu] = await measure('raw pipelined XADD 1 KiB', () => rawXadd(ctx.redis, SIZE, 100, cellMs));
     rows.push({ what: 'raw pipelined XADD', entriesPerSec: raw.entriesPerSec, baseline: '-', base: 0, cpu: rawCpu });
     const [single, singleCpu] = await measure('POST octet-stream, 16 clients', () =>
