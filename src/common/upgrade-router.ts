@@ -67,6 +67,8 @@ export class UpgradeRouter implements OnApplicationBootstrap {
     } catch (err) {
       this.release(req);
       if (err instanceof UpgradeRefusal) return WsAuthService.refuse(socket, err);
+      // A client that hung up while its upgrade was being checked: nothing to answer or report.
+      if (socket.destroyed) return;
       this.logger.error(`upgrade failed: ${(err as Error).stack ?? String(err)}`);
       WsAuthService.refuse(socket, new UpgradeRefusal(503, 'Service unavailable'));
     }
