@@ -26,7 +26,12 @@ describe('reliability: soak', () => {
     `${N} connections, mixed push/pull, for ${SECONDS} s: no error, RSS and event-loop lag reported`,
     async () => {
       const redis = await startRedis();
-      const svc = await ServiceProcess.start(build.main, redis.url, { STREAM_MAXLEN: '1000', METRICS_PUBLIC: 'true' });
+      const svc = await ServiceProcess.start(build.main, redis.url, {
+        STREAM_MAXLEN: '1000',
+        METRICS_PUBLIC: 'true',
+        // e.g. --max-old-space-size=192: tells lazy garbage collection from a leak
+        ...(process.env.SOAK_NODE_OPTIONS ? { NODE_OPTIONS: process.env.SOAK_NODE_OPTIONS } : {}),
+      });
       const scrape = async (): Promise<string> => (await fetch(`${svc.http}/metrics`)).text();
       const errors: string[] = [];
       try {
@@ -109,6 +114,7 @@ describe('reliability: soak', () => {
         const lagP99 = metric(text, 'eventloop_lag_seconds', '{quantile="0.99"}');
         const lagMax = metric(text, 'eventloop_lag_seconds', '{quantile="1"}');
         const open_ = metric(text, 'websocket_connections_open', '{endpoint="pull"}');
+        const heapUsed = metric(text, 'nodejs_heap_size_used_bytes') ?? NaN;
         const rssEnd = svc.rss();
         for (const ws of [...pusherSockets, ...readerSockets]) ws.close();
         const totalRead = received.reduce((a, b) => a + b, 0);
@@ -117,7 +123,7 @@ describe('reliability: soak', () => {
           `[reliability §5 soak] N=${N} push-every=${PUSH_EVERY_MS}ms (${pushers} pushers, ${readers} readers, ${streams} streams) T=${SECONDS}s: ` +
             `acked=${acked} (${Math.round(acked / SECONDS)}/s) delivered=${totalRead} errors=${errors.length}; ` +
             `service RSS start=${mb(rssStart)} MiB connected=${mb(rssConnected)} MiB ` +
-            `samples=[${samples.map(mb).join(', ')}] end=${mb(rssEnd)} MiB; ` +
+            `samples=[${samples.map(mb).join(', ')}] end=${mb(rssEnd)} MiB (heap used ${mb(heapUsed)} MiB); ` +
             `event-loop lag p99=${((lagP99 ?? NaN) * 1000).toFixed(1)} ms max=${((lagMax ?? NaN) * 1000).toFixed(1)} ms; open pulls=${open_}`,
         );
         expect(errors.slice(0, 10)).toEqual([]);
