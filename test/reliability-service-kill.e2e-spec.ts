@@ -13,90 +13,94 @@ describe('reliability: service SIGKILLed and restarted under load', () => {
   }, 60_000);
   afterAll(() => build?.cleanup());
 
-  it('loses no acked entry; readers resuming from their last id skip nothing and get nothing twice', async () => {
-    const redis = await startRedis();
-    const svc = await ServiceProcess.start(build.main, redis.url, { STREAM_MAXLEN: '0' });
-    const DEVICES = 10;
-    const READERS_PER_DEVICE = 5;
-    const phaseMs = LONG ? 10_000 : 1000;
-    let stopPush = false;
-    let stopRead = false;
-    try {
-      const token = await tokenFor(svc.http);
-      const devices = Array.from({ length: DEVICES }, (_, i) => `dev${i}`);
-      const pushers = devices.map((d) =>
-        runPusher(
-          () => `${svc.ws}/data/kill/push?ack=1&device_id=${d}`,
-          token,
-          d,
-          () => stopPush,
-        ),
-      );
-      const readers = devices.flatMap((d) =>
-        Array.from({ length: READERS_PER_DEVICE }, () => ({
-          device: d,
-          ...runReader(
-            (cursor) => `${svc.ws}/data/kill/pull?count=100&device_id=${d}&last_entry_id=${cursor}`,
+  it(
+    'loses no acked entry; readers resuming from their last id skip nothing and get nothing twice',
+    async () => {
+      const redis = await startRedis();
+      const svc = await ServiceProcess.start(build.main, redis.url, { STREAM_MAXLEN: '0' });
+      const DEVICES = 10;
+      const READERS_PER_DEVICE = 5;
+      const phaseMs = LONG ? 10_000 : 1000;
+      let stopPush = false;
+      let stopRead = false;
+      try {
+        const token = await tokenFor(svc.http);
+        const devices = Array.from({ length: DEVICES }, (_, i) => `dev${i}`);
+        const pushers = devices.map((d) =>
+          runPusher(
+            () => `${svc.ws}/data/kill/push?ack=1&device_id=${d}`,
             token,
-            '0',
-            () => stopRead,
+            d,
+            () => stopPush,
           ),
-        })),
-      );
-      await sleep(phaseMs);
-      const ackedBefore = pushers.reduce((n, p) => n + p.stats.acked.length, 0);
-      const killedAt = Date.now();
-      await svc.kill();
-      await sleep(300);
-      await svc.boot();
-      const downMs = Date.now() - killedAt;
-      await sleep(phaseMs);
-      stopPush = true;
-      await Promise.all(pushers.map((p) => p.done));
-
-      const check = redisClient(redis.url);
-      const stored = new Map<string, string[]>();
-      for (const d of devices) {
-        const entries = (await check.xrange(`${d}:kill`, '-', '+')) as [string, string[]][];
-        stored.set(
-          d,
-          entries.map(([id]) => id),
         );
-      }
-      check.disconnect();
-      const deadline = Date.now() + 15_000;
-      while (Date.now() < deadline && readers.some((r) => r.stats.ids.length < stored.get(r.device)!.length)) {
-        await sleep(100);
-      }
-      stopRead = true;
-      await Promise.all(readers.map((r) => r.done));
+        const readers = devices.flatMap((d) =>
+          Array.from({ length: READERS_PER_DEVICE }, () => ({
+            device: d,
+            ...runReader(
+              (cursor) => `${svc.ws}/data/kill/pull?count=100&device_id=${d}&last_entry_id=${cursor}`,
+              token,
+              '0',
+              () => stopRead,
+            ),
+          })),
+        );
+        await sleep(phaseMs);
+        const ackedBefore = pushers.reduce((n, p) => n + p.stats.acked.length, 0);
+        const killedAt = Date.now();
+        await svc.kill();
+        await sleep(300);
+        await svc.boot();
+        const downMs = Date.now() - killedAt;
+        await sleep(phaseMs);
+        stopPush = true;
+        await Promise.all(pushers.map((p) => p.done));
 
-      expect(ackedBefore).toBeGreaterThan(0);
-      let acked = 0;
-      let unacked = 0;
-      const codes = new Set<number>();
-      for (const p of pushers) {
-        const have = new Set(stored.get(p.stats.device));
-        expect(p.stats.acked.filter((id) => !have.has(id))).toEqual([]);
-        expect(stored.get(p.stats.device)!.length % 2).toBe(0);
-        expect(p.stats.reconnects).toBeGreaterThanOrEqual(2);
-        acked += p.stats.acked.length;
-        unacked += p.stats.unacked;
-        p.stats.closeCodes.forEach((c) => codes.add(c));
+        const check = redisClient(redis.url);
+        const stored = new Map<string, string[]>();
+        for (const d of devices) {
+          const entries = (await check.xrange(`${d}:kill`, '-', '+')) as [string, string[]][];
+          stored.set(
+            d,
+            entries.map(([id]) => id),
+          );
+        }
+        check.disconnect();
+        const deadline = Date.now() + 15_000;
+        while (Date.now() < deadline && readers.some((r) => r.stats.ids.length < stored.get(r.device)!.length)) {
+          await sleep(100);
+        }
+        stopRead = true;
+        await Promise.all(readers.map((r) => r.done));
+
+        expect(ackedBefore).toBeGreaterThan(0);
+        let acked = 0;
+        let unacked = 0;
+        const codes = new Set<number>();
+        for (const p of pushers) {
+          const have = new Set(stored.get(p.stats.device));
+          expect(p.stats.acked.filter((id) => !have.has(id))).toEqual([]);
+          expect(stored.get(p.stats.device)!.length % 2).toBe(0);
+          expect(p.stats.reconnects).toBeGreaterThanOrEqual(2);
+          acked += p.stats.acked.length;
+          unacked += p.stats.unacked;
+          p.stats.closeCodes.forEach((c) => codes.add(c));
+        }
+        for (const r of readers) {
+          expect(r.stats.ids).toEqual(stored.get(r.device));
+          expect(r.stats.reconnects).toBeGreaterThanOrEqual(2);
+        }
+        const entries = [...stored.values()].reduce((n, s) => n + s.length, 0);
+        console.log(
+          `[reliability §2] stored=${entries} acked=${acked} unacked-batches=${unacked} (stored but unacked: ${entries - acked}) ` +
+            `down+restart=${downMs} ms pusher-close-codes=${[...codes].join('/')} readers=${readers.length}`,
+        );
+      } finally {
+        stopPush = stopRead = true;
+        await svc.stop();
+        await redis.cleanup();
       }
-      for (const r of readers) {
-        expect(r.stats.ids).toEqual(stored.get(r.device));
-        expect(r.stats.reconnects).toBeGreaterThanOrEqual(2);
-      }
-      const entries = [...stored.values()].reduce((n, s) => n + s.length, 0);
-      console.log(
-        `[reliability §2] stored=${entries} acked=${acked} unacked-batches=${unacked} (stored but unacked: ${entries - acked}) ` +
-          `down+restart=${downMs} ms pusher-close-codes=${[...codes].join('/')} readers=${readers.length}`,
-      );
-    } finally {
-      stopPush = stopRead = true;
-      await svc.stop();
-      await redis.cleanup();
-    }
-  });
+    },
+    LONG ? 180_000 : 60_000,
+  );
 });
