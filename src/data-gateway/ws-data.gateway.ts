@@ -22,6 +22,14 @@ import { PullSession, ReplayEnd } from './pull-session';
 import { PushSession } from './push-session';
 import { parsePullQuery, parsePushQuery, PullQuery, QueryError } from './ws-query';
 
+/** An upgrade request that passed authentication, on its way to being accepted. */
+interface Upgrade {
+  req: IncomingMessage;
+  socket: Duplex;
+  head: Buffer;
+  user: AuthUser;
+}
+
 const DATA_PATH = /^\/data\/(.+)\/(push|pull)$/;
 const DEFAULT_CLAIM_IDLE_MS = 60_000;
 const CONSUMER = Symbol('consumer');
@@ -115,27 +123,22 @@ export class WsDataGateway implements OnModuleInit, OnModuleDestroy {
     this.router.reserve(req, user.username);
     const [, rawPath, kind] = DATA_PATH.exec(url.pathname)!;
     try {
-      if (kind === 'push') await this.acceptPush(req, socket, head, user, rawPath, url.searchParams);
-      else await this.acceptPull(req, socket, head, user, rawPath, url.searchParams);
+      const u: Upgrade = { req, socket, head, user };
+      if (kind === 'push') await this.acceptPush(u, rawPath, url.searchParams);
+      else await this.acceptPull(u, rawPath, url.searchParams);
     } catch (err) {
       throw refusalFor(err);
     }
   }
 
-  private async acceptPush(
-    req: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    user: AuthUser,
-    rawPath: string,
-    params: URLSearchParams,
-  ): Promise<void> {
+  private async acceptPush(u: Upgrade, rawPath: string, params: URLSearchParams): Promise<void> {
+    const { user } = u;
     const query = parsePushQuery(params);
     const device = this.keys.device(query.deviceId);
     const path = parseStreamPath(decodeURIComponent(rawPath), 'push');
     const pathStreams = path.kind === 'list' ? path.ids : null;
     if (pathStreams) this.writer.writableKeys(user, device, pathStreams);
-    const ws = await this.accept(req, socket, head, 'push');
+    const ws = await this.accept(u, 'push');
     const session = new PushSession(
       ws,
       { user, device, pathStreams, query },
@@ -146,14 +149,8 @@ export class WsDataGateway implements OnModuleInit, OnModuleDestroy {
     ws.once('close', () => this.pushes.delete(session));
   }
 
-  private async acceptPull(
-    req: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    user: AuthUser,
-    rawPath: string,
-    params: URLSearchParams,
-  ): Promise<void> {
+  private async acceptPull(u: Upgrade, rawPath: string, params: URLSearchParams): Promise<void> {
+    const { user } = u;
     const query = parsePullQuery(params);
     const device = this.keys.device(query.deviceId);
     const path = parseStreamPath(decodeURIComponent(rawPath), 'pull');
@@ -163,14 +160,14 @@ export class WsDataGateway implements OnModuleInit, OnModuleDestroy {
     }
     if (query.group) {
       if (path.kind !== 'list') throw new QueryError('a consumer-group pull names its streams');
-      return this.acceptGroup(req, socket, head, user, device, path.ids, count, query);
+      return this.acceptGroup(u, device, path.ids, count, query);
     }
     const until = query.until === undefined ? undefined : replayEnd(query.until);
     // Cursors are resolved (`$` by Redis) at the request, before the socket is accepted.
     const reader = await this.readers.openPath(user, device, path, query.lastEntryId, { count, latest: query.latest });
     let ws: WebSocket;
     try {
-      ws = await this.accept(req, socket, head, 'pull');
+      ws = await this.accept(u, 'pull');
     } catch (err) {
       reader.close();
       throw err;
@@ -182,15 +179,13 @@ export class WsDataGateway implements OnModuleInit, OnModuleDestroy {
   }
 
   private async acceptGroup(
-    req: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    user: AuthUser,
+    u: Upgrade,
     device: string,
     streamIds: string[],
     count: number,
     query: PullQuery,
   ): Promise<void> {
+    const { req, user } = u;
     const g = query.group!;
     const keys = this.readers.readableKeys(user, device, streamIds);
     const [meta] = await this.meta.get(keys.slice(0, 1));
@@ -208,7 +203,7 @@ export class WsDataGateway implements OnModuleInit, OnModuleDestroy {
     await this.groups.ensureGroup(keys, options);
     // The consumer name (generated or given) is told in the upgrade answer.
     (req as GroupRequest)[CONSUMER] = options.consumer;
-    const ws = await this.accept(req, socket, head, 'pull');
+    const ws = await this.accept(u, 'pull');
     const session = new GroupSession(ws, keys, options, this.groups, this.sender(ws, device, query));
     this.pulls.add(session);
     ws.once('close', () => this.pulls.delete(session));
@@ -220,7 +215,7 @@ export class WsDataGateway implements OnModuleInit, OnModuleDestroy {
     return new MessageSender(ws, streamIdOf, query, this.config.get('PULL_MAX_BUFFERED'), this.metrics);
   }
 
-  private accept(req: IncomingMessage, socket: Duplex, head: Buffer, endpoint: string): Promise<WebSocket> {
+  private accept({ req, socket, head }: Upgrade, endpoint: string): Promise<WebSocket> {
     return new Promise((resolve, reject) => {
       if (socket.destroyed) return reject(new Error('client went away during the upgrade'));
       // ws answers a malformed handshake itself (400) and never calls back: do not wait forever.
