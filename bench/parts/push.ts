@@ -185,7 +185,7 @@ async function runCell(ctx: BenchContext, svc: ServiceProcess, sink: Sink, cell:
 }
 
 export async function push(ctx: BenchContext): Promise<PartResult> {
-  const cellMs = ctx.duration(1.2);
+  const cellMs = ctx.duration(1);
   const cells = cellsToRun().filter((c) => ctx.wants(cellLabel(c)));
   const sink = await startSink();
   try {
