@@ -66,3 +66,34 @@ export async function tokenFor(http: string, username = 'tester', password = use
 export function redisClient(url: string): Redis {
   return new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1 });
 }
+
+/** What `useService` sets up for a test file; its fields are filled in `beforeAll`. */
+export interface Service {
+  redisServer: Awaited<ReturnType<typeof startRedis>>;
+  svc: TestApp;
+  /** A plain client on the test Redis, for seeding and assertions. */
+  redis: Redis;
+  /** A development-mode token of user `tester`. */
+  token: string;
+}
+
+/**
+ * The usual fixture of an e2e file: a private redis-server, the app on it (with `env`), a Redis
+ * client and a token, torn down after the file. `env` may be a function for values known only in
+ * `beforeAll` (e.g. a users file written there).
+ */
+export function useService(env: Record<string, string> | (() => Record<string, string>) = {}): Service {
+  const ctx = {} as Service;
+  beforeAll(async () => {
+    ctx.redisServer = await startRedis();
+    ctx.svc = await startApp(ctx.redisServer.url, typeof env === 'function' ? env() : env);
+    ctx.redis = redisClient(ctx.redisServer.url);
+    ctx.token = await tokenFor(ctx.svc.http);
+  });
+  afterAll(async () => {
+    ctx.redis?.disconnect();
+    await ctx.svc?.close();
+    await ctx.redisServer?.cleanup();
+  });
+  return ctx;
+}

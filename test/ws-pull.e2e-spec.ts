@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { redisClient, startApp, startRedis, TestApp, tokenFor } from './harness';
+import { useService } from './harness';
 import { TestSocket } from './support/ws-client';
 
 /** Adds entries straight to Redis (the test's own connection), returning their ids. */
@@ -10,32 +10,17 @@ async function seed(redis: Redis, key: string, payloads: (string | Buffer)[]): P
 }
 
 describe('WebSocket pull', () => {
-  let redisServer: Awaited<ReturnType<typeof startRedis>>;
-  let svc: TestApp;
-  let redis: Redis;
-  let token: string;
+  const ctx = useService({ STREAM_MAXLEN: '0' });
   let n = 0;
   const sid = (): string => `p${++n}`;
 
-  beforeAll(async () => {
-    redisServer = await startRedis();
-    svc = await startApp(redisServer.url, { STREAM_MAXLEN: '0' });
-    redis = redisClient(redisServer.url);
-    token = await tokenFor(svc.http);
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await svc.close();
-    await redisServer.cleanup();
-  });
-
   const pull = (path: string, query = ''): Promise<TestSocket> =>
-    TestSocket.open(`${svc.ws}/data/${path}/pull${query}`, token);
+    TestSocket.open(`${ctx.svc.ws}/data/${path}/pull${query}`, ctx.token);
 
   it('reads 10,000 entries of history from 0 in order, none skipped or repeated, then the tail', async () => {
     const s = sid();
     const ids = await seed(
-      redis,
+      ctx.redis,
       `default:${s}`,
       Array.from({ length: 10000 }, (_, i) => String(i)),
     );
@@ -47,7 +32,7 @@ describe('WebSocket pull', () => {
     expect(got.map((e) => e.id)).toEqual(ids);
     expect(got.map((e) => e.data)).toEqual(ids.map((_, i) => String(i)));
     // catch-up → tail hand-over: the next entries arrive once, in order
-    const more = await seed(redis, `default:${s}`, ['a', 'b', 'c']);
+    const more = await seed(ctx.redis, `default:${s}`, ['a', 'b', 'c']);
     const tail: string[] = [];
     while (tail.length < 3) for (const e of await ws.message()) tail.push(e.id);
     expect(tail).toEqual(more);
@@ -57,10 +42,10 @@ describe('WebSocket pull', () => {
 
   it('$ (the default) starts after the newest entry, and nothing is sent while idle', async () => {
     const s = sid();
-    await seed(redis, `default:${s}`, ['old1', 'old2']);
+    await seed(ctx.redis, `default:${s}`, ['old1', 'old2']);
     const ws = await pull(s);
     expect(await ws.silentFor(300)).toBe(true);
-    const [id] = await seed(redis, `default:${s}`, ['new']);
+    const [id] = await seed(ctx.redis, `default:${s}`, ['new']);
     const msg = await ws.message();
     expect(msg).toEqual([{ streamId: s, id, data: Buffer.from('new') }]);
     ws.close();
@@ -70,7 +55,7 @@ describe('WebSocket pull', () => {
     const s = sid();
     const ws = await pull(s);
     await new Promise((r) => setTimeout(r, 100));
-    const [id] = await seed(redis, `default:${s}`, ['first']);
+    const [id] = await seed(ctx.redis, `default:${s}`, ['first']);
     expect((await ws.message())[0].id).toBe(id);
     ws.close();
   });
@@ -78,8 +63,8 @@ describe('WebSocket pull', () => {
   it('keeps a cursor per stream on a+b, with last_entry_id per stream (%2B and space)', async () => {
     const a = sid();
     const b = sid();
-    const ia = await seed(redis, `default:${a}`, ['a1', 'a2', 'a3']);
-    const ib = await seed(redis, `default:${b}`, ['b1', 'b2']);
+    const ia = await seed(ctx.redis, `default:${a}`, ['a1', 'a2', 'a3']);
+    const ib = await seed(ctx.redis, `default:${b}`, ['b1', 'b2']);
     for (const sep of ['%2B', '+']) {
       const ws = await pull(`${a}+${b}`, `?count=10&last_entry_id=${ia[0]}${sep}0`);
       const msg = await ws.message();
@@ -97,7 +82,7 @@ describe('WebSocket pull', () => {
   it('accepts millisecond and ISO-8601 cursors (entries at or after that time)', async () => {
     const s = sid();
     const key = `default:${s}`;
-    for (const id of ['1000-0', '2000-0', '2000-1', '3000-0']) await redis.xadd(key, id, 'd', id);
+    for (const id of ['1000-0', '2000-0', '2000-1', '3000-0']) await ctx.redis.xadd(key, id, 'd', id);
     for (const cursor of ['2000', new Date(2000).toISOString()]) {
       const ws = await pull(s, `?count=10&last_entry_id=${encodeURIComponent(cursor)}`);
       expect((await ws.message()).map((e) => e.id)).toEqual(['2000-0', '2000-1', '3000-0']);
@@ -107,18 +92,18 @@ describe('WebSocket pull', () => {
 
   it('latest=1 skips a backlog and sends only the newest entry', async () => {
     const s = sid();
-    const ids = await seed(redis, `default:${s}`, ['1', '2', '3', '4', '5']);
+    const ids = await seed(ctx.redis, `default:${s}`, ['1', '2', '3', '4', '5']);
     const ws = await pull(s, '?latest=1&last_entry_id=0');
     expect((await ws.message()).map((e) => e.id)).toEqual([ids[4]]);
     expect(await ws.silentFor(200)).toBe(true);
-    const more = await seed(redis, `default:${s}`, ['6']);
+    const more = await seed(ctx.redis, `default:${s}`, ['6']);
     expect((await ws.message()).map((e) => e.id)).toEqual(more);
     ws.close();
   });
 
   it('offsets=end gives end offsets; header=0 sends the payload alone', async () => {
     const s = sid();
-    await seed(redis, `default:${s}`, ['aa', 'bbb']);
+    await seed(ctx.redis, `default:${s}`, ['aa', 'bbb']);
     const ws = await pull(s, '?last_entry_id=0&count=5&offsets=end');
     const header = JSON.parse(await ws.nextText()) as [string, string, number][];
     expect(header.map((h) => h[2])).toEqual([2, 5]);
@@ -133,7 +118,7 @@ describe('WebSocket pull', () => {
 
   it('ack=1 sends the next message only after the client answers', async () => {
     const s = sid();
-    await seed(redis, `default:${s}`, ['1', '2', '3']);
+    await seed(ctx.redis, `default:${s}`, ['1', '2', '3']);
     const ws = await pull(s, '?last_entry_id=0&ack=1');
     expect((await ws.message())[0].data.toString()).toBe('1');
     expect(await ws.silentFor(200)).toBe(true);
@@ -155,6 +140,6 @@ describe('WebSocket pull', () => {
     ] as const) {
       await expect(pull(path, query)).rejects.toMatchObject({ status });
     }
-    await expect(TestSocket.open(`${svc.ws}/data/x/pull`)).rejects.toMatchObject({ status: 401 });
+    await expect(TestSocket.open(`${ctx.svc.ws}/data/x/pull`)).rejects.toMatchObject({ status: 401 });
   });
 });

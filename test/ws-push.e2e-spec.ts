@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { redisClient, startApp, startRedis, TestApp, tokenFor } from './harness';
+import { useService } from './harness';
 import { TestSocket } from './support/ws-client';
 
 /** Field `d` of every entry of a stream, with ids. */
@@ -9,27 +9,12 @@ async function entries(redis: Redis, key: string): Promise<{ id: string; data: B
 }
 
 describe('WebSocket push', () => {
-  let redisServer: Awaited<ReturnType<typeof startRedis>>;
-  let svc: TestApp;
-  let redis: Redis;
-  let token: string;
+  const ctx = useService({ WS_MAX_PAYLOAD: String(1024 * 1024) });
   let n = 0;
   const sid = (): string => `s${++n}`;
 
-  beforeAll(async () => {
-    redisServer = await startRedis();
-    svc = await startApp(redisServer.url, { WS_MAX_PAYLOAD: String(1024 * 1024) });
-    redis = redisClient(redisServer.url);
-    token = await tokenFor(svc.http);
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await svc.close();
-    await redisServer.cleanup();
-  });
-
   const push = (path: string, query = ''): Promise<TestSocket> =>
-    TestSocket.open(`${svc.ws}/data/${path}/push${query}`, token);
+    TestSocket.open(`${ctx.svc.ws}/data/${path}/push${query}`, ctx.token);
 
   it('stores a Redis Streamer client header + blob and acks the id', async () => {
     const s = sid();
@@ -39,7 +24,7 @@ describe('WebSocket push', () => {
     await ws.send(data);
     const ack = await ws.nextText();
     expect(ack).toMatch(/^\d+-\d+$/);
-    expect(await entries(redis, `default:${s}`)).toEqual([{ id: ack, data }]);
+    expect(await entries(ctx.redis, `default:${s}`)).toEqual([{ id: ack, data }]);
     ws.close();
   });
 
@@ -49,7 +34,7 @@ describe('WebSocket push', () => {
     const payloads = [Buffer.from([0, 1, 2, 255]), Buffer.alloc(0), Buffer.from('x')];
     for (const p of payloads) await ws.send(p);
     const acks = [await ws.nextText(), await ws.nextText(), await ws.nextText()];
-    const stored = await entries(redis, `default:${s}`);
+    const stored = await entries(ctx.redis, `default:${s}`);
     expect(stored.map((e) => e.id)).toEqual(acks);
     expect(stored.map((e) => e.data)).toEqual(payloads);
     ws.close();
@@ -70,7 +55,7 @@ describe('WebSocket push', () => {
       await ws.send(blob);
       const ids = (await ws.nextText()).split(',');
       expect(ids).toHaveLength(3);
-      const stored = await entries(redis, `default:${s}`);
+      const stored = await entries(ctx.redis, `default:${s}`);
       expect(stored.map((e) => e.id)).toEqual(ids);
       expect(stored.map((e) => e.data.toString())).toEqual(['aaa', 'bbbb', 'cc']);
       ws.close();
@@ -99,13 +84,13 @@ describe('WebSocket push', () => {
     const ids = (await ws.nextText()).split(',');
     expect(ids[0]).toBe('1000-1');
     expect(ids[2]).toBe('1000-2');
-    expect((await entries(redis, `dev1:${a}`)).map((e) => [e.id, e.data.toString()])).toEqual([
+    expect((await entries(ctx.redis, `dev1:${a}`)).map((e) => [e.id, e.data.toString()])).toEqual([
       ['1000-1', 'x'],
       ['1000-2', 'zz'],
     ]);
-    expect((await entries(redis, `dev1:${b}`)).map((e) => e.data.toString())).toEqual(['yy']);
-    expect((await entries(redis, `default:${a}`)).map((e) => e.data.toString())).toEqual(['AA']);
-    expect((await entries(redis, `default:${b}`)).map((e) => e.data.toString())).toEqual(['bbb']);
+    expect((await entries(ctx.redis, `dev1:${b}`)).map((e) => e.data.toString())).toEqual(['yy']);
+    expect((await entries(ctx.redis, `default:${a}`)).map((e) => e.data.toString())).toEqual(['AA']);
+    expect((await entries(ctx.redis, `default:${b}`)).map((e) => e.data.toString())).toEqual(['bbb']);
     ws.close();
   });
 
@@ -116,7 +101,7 @@ describe('WebSocket push', () => {
     await ws.send(JSON.stringify(Array.from({ length: count }, (_, i) => i + 1)));
     await ws.send(Buffer.alloc(count, 7));
     await ws.nextText();
-    const len = await redis.xlen(`default:${s}`);
+    const len = await ctx.redis.xlen(`default:${s}`);
     expect(len).toBeGreaterThanOrEqual(1000);
     expect(len).toBeLessThan(1200);
     ws.close();
@@ -141,7 +126,7 @@ describe('WebSocket push', () => {
       const closed = await ws.closedWith();
       expect(closed.code).toBe(code);
       expect(closed.reason.length).toBeGreaterThan(0);
-      expect(await redis.exists(`default:${s}`, 'default:s')).toBe(0);
+      expect(await ctx.redis.exists(`default:${s}`, 'default:s')).toBe(0);
     });
 
     it('explicit ids: decreasing within a batch is 1008, not above the stream top is 1011; nothing stored', async () => {
@@ -179,8 +164,8 @@ describe('WebSocket push', () => {
       const closed = await ws2.closedWith();
       expect(closed.code).toBe(1011);
       expect(closed.reason).toMatch(/id/);
-      expect((await entries(redis, `default:${s}`)).map((e) => e.id)).toEqual(['5000-0', '7000-0']);
-      expect((await entries(redis, 'default:other')).map((e) => e.id)).toEqual(['1-0']);
+      expect((await entries(ctx.redis, `default:${s}`)).map((e) => e.id)).toEqual(['5000-0', '7000-0']);
+      expect((await entries(ctx.redis, 'default:other')).map((e) => e.id)).toEqual(['1-0']);
     });
 
     it('a frame larger than WS_MAX_PAYLOAD: 1009 and nothing stored', async () => {
@@ -188,35 +173,35 @@ describe('WebSocket push', () => {
       const ws = await push(s, '?ack=1');
       await ws.send(Buffer.alloc(1024 * 1024 + 1)).catch(() => undefined);
       expect((await ws.closedWith()).code).toBe(1009);
-      expect(await redis.exists(`default:${s}`)).toBe(0);
+      expect(await ctx.redis.exists(`default:${s}`)).toBe(0);
     });
   });
 
   describe('upgrade refusals (HTTP status before the socket is accepted)', () => {
     it.each([
-      ['no token', 'ok', '', undefined, 401],
-      ['bad token', 'ok', '', 'garbage', 401],
+      ['no ctx.token', 'ok', '', undefined, 401],
+      ['bad ctx.token', 'ok', '', 'garbage', 401],
       ['invalid stream id', 'a..b', '', 'TOKEN', 400],
       ['unknown query value', 'ok', '?header=maybe', 'TOKEN', 400],
       ['unknown parameter', 'ok', '?batchh=1', 'TOKEN', 400],
       ['bad device id', 'ok', '?device_id=a:b', 'TOKEN', 400],
     ])('%s', async (_name, path, query, tok, status) => {
-      const t = tok === 'TOKEN' ? token : tok;
-      await expect(TestSocket.open(`${svc.ws}/data/${path}/push${query}`, t)).rejects.toMatchObject({ status });
+      const t = tok === 'TOKEN' ? ctx.token : tok;
+      await expect(TestSocket.open(`${ctx.svc.ws}/data/${path}/push${query}`, t)).rejects.toMatchObject({ status });
     });
 
-    it('token in the query string works', async () => {
-      const ws = await TestSocket.open(`${svc.ws}/data/q/push?token=${token}`);
+    it('ctx.token in the query string works', async () => {
+      const ws = await TestSocket.open(`${ctx.svc.ws}/data/q/push?token=${ctx.token}`);
       ws.close();
     });
 
     it('unknown WebSocket paths get 404', async () => {
-      await expect(TestSocket.open(`${svc.ws}/nothing/here`, token)).rejects.toMatchObject({ status: 404 });
+      await expect(TestSocket.open(`${ctx.svc.ws}/nothing/here`, ctx.token)).rejects.toMatchObject({ status: 404 });
     });
   });
 
   it('stays healthy after all of that', async () => {
-    const res = await fetch(`${svc.http}/health`);
+    const res = await fetch(`${ctx.svc.http}/health`);
     expect(res.status).toBe(200);
   });
 });
