@@ -30,7 +30,8 @@ export function ensureBuilt(): string {
   if (built >= newestMtime(join(ROOT, 'src'), '.ts')) return DIST_MAIN;
   progress('dist/ is missing or older than src/: npm run build');
   const r = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 2, 2] });
-  if (r.status !== 0) throw new Error('npm run build failed (use --no-build to benchmark dist/ as it is)');
+  if (r.status !== 0)
+    throw new Error('npm run build failed (--ref=HEAD benchmarks the last commit, --no-build dist/ as it is)');
   writeFileSync(BUILD_STAMP, new Date().toISOString());
   return DIST_MAIN;
 }
