@@ -1,9 +1,4 @@
-import bcrypt from 'bcryptjs';
-import Redis from 'ioredis';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { redisClient, startApp, startRedis, TestApp, tokenFor } from './harness';
+import { tokenFor, usersFile, useService } from './harness';
 import { TestSocket } from './support/ws-client';
 
 interface JsonFrame {
@@ -15,33 +10,17 @@ interface JsonFrame {
 }
 
 describe('device-wide and glob pulls, JSON frames', () => {
-  let redisServer: Awaited<ReturnType<typeof startRedis>>;
-  let svc: TestApp;
-  let redis: Redis;
-  let token: string;
-
-  beforeAll(async () => {
-    redisServer = await startRedis();
-    const users = join(mkdtempSync(join(tmpdir(), 'rs-users-')), 'users.json');
-    writeFileSync(
-      users,
-      JSON.stringify([
-        { username: 'viewer', password_hash: bcrypt.hashSync('pw', 4), read: ['site1:*'], write: [] },
-        { username: 'partial', password_hash: bcrypt.hashSync('pw', 4), read: ['site1:t*'], write: [] },
-      ]),
-    );
-    svc = await startApp(redisServer.url, { AUTH_USERS_FILE: users, AUTH_DEV_MODE: 'true', STREAM_MAXLEN: '0' });
-    redis = redisClient(redisServer.url);
-    token = await tokenFor(svc.http);
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await svc.close();
-    await redisServer.cleanup();
-  });
+  const ctx = useService(() => ({
+    AUTH_USERS_FILE: usersFile([
+      { username: 'viewer', password: 'pw', read: ['site1:*'], write: [] },
+      { username: 'partial', password: 'pw', read: ['site1:t*'], write: [] },
+    ]),
+    AUTH_DEV_MODE: 'true',
+    STREAM_MAXLEN: '0',
+  }));
 
   const pushJson = async (device: string, frames: object[]): Promise<string[]> => {
-    const ws = await TestSocket.open(`${svc.ws}/data/*/push?format=json&ack=1&device_id=${device}`, token);
+    const ws = await TestSocket.open(`${ctx.svc.ws}/data/*/push?format=json&ack=1&device_id=${device}`, ctx.token);
     const ids: string[] = [];
     for (const f of frames) {
       await ws.send(JSON.stringify(f));
@@ -59,10 +38,10 @@ describe('device-wide and glob pulls, JSON frames', () => {
       { stream_id: 'hum', data: 0 },
     ]);
     await pushJson('site2', [{ stream_id: 'temp', data: 0 }]);
-    const viewer = await tokenFor(svc.http, 'viewer', 'pw');
-    const partial = await tokenFor(svc.http, 'partial', 'pw');
-    const all = await TestSocket.open(`${svc.ws}/data/*/pull?device_id=site1&format=json&count=10`, viewer);
-    const some = await TestSocket.open(`${svc.ws}/data/*/pull?device_id=site1&format=json&count=10`, partial);
+    const viewer = await tokenFor(ctx.svc.http, 'viewer', 'pw');
+    const partial = await tokenFor(ctx.svc.http, 'partial', 'pw');
+    const all = await TestSocket.open(`${ctx.svc.ws}/data/*/pull?device_id=site1&format=json&count=10`, viewer);
+    const some = await TestSocket.open(`${ctx.svc.ws}/data/*/pull?device_id=site1&format=json&count=10`, partial);
     const ids = await pushJson('site1', [
       { stream_id: 'temp', data: 21.5 },
       { stream_id: 'hum', data: 40 },
@@ -92,7 +71,10 @@ describe('device-wide and glob pulls, JSON frames', () => {
   });
 
   it('a glob pull matches exactly the streams it names', async () => {
-    const reader = await TestSocket.open(`${svc.ws}/data/imu*/pull?device_id=robot&format=json&count=10`, token);
+    const reader = await TestSocket.open(
+      `${ctx.svc.ws}/data/imu*/pull?device_id=robot&format=json&count=10`,
+      ctx.token,
+    );
     await pushJson('robot', [
       { stream_id: 'imu', data: 1 },
       { stream_id: 'imu/left', data: 2 },
@@ -111,8 +93,8 @@ describe('device-wide and glob pulls, JSON frames', () => {
   });
 
   it('JSON frames carry JSON, text and binary payloads faithfully', async () => {
-    const reader = await TestSocket.open(`${svc.ws}/data/mixed/pull?format=json&count=10`, token);
-    const pusher = await TestSocket.open(`${svc.ws}/data/mixed/push?ack=1`, token);
+    const reader = await TestSocket.open(`${ctx.svc.ws}/data/mixed/pull?format=json&count=10`, ctx.token);
+    const pusher = await TestSocket.open(`${ctx.svc.ws}/data/mixed/push?ack=1`, ctx.token);
     const binary = Buffer.from([0xff, 0x00, 0xfe, 0x80]);
     for (const p of [Buffer.from('{"a":[1,2]}'), Buffer.from('plain text é'), binary, Buffer.from('"quoted"')]) {
       await pusher.send(p);
@@ -128,19 +110,19 @@ describe('device-wide and glob pulls, JSON frames', () => {
   });
 
   it('JSON push stores data as JSON text; malformed frames close with 1007 and store nothing', async () => {
-    const ws = await TestSocket.open(`${svc.ws}/data/jp/push?format=json&ack=1`, token);
+    const ws = await TestSocket.open(`${ctx.svc.ws}/data/jp/push?format=json&ack=1`, ctx.token);
     await ws.send(JSON.stringify({ data: { ok: true } }));
     const id = await ws.nextText();
-    const [[storedId, fields]] = (await redis.xrange('default:jp', '-', '+')) as [string, string[]][];
+    const [[storedId, fields]] = (await ctx.redis.xrange('default:jp', '-', '+')) as [string, string[]][];
     expect([storedId, fields[1]]).toEqual([id, '{"ok":true}']);
     for (const bad of ['not json', '[1,2]', '{"stream_id":"jp"}', '{"stream_id":5,"data":1}']) {
-      const s = await TestSocket.open(`${svc.ws}/data/jp/push?format=json&ack=1`, token);
+      const s = await TestSocket.open(`${ctx.svc.ws}/data/jp/push?format=json&ack=1`, ctx.token);
       await s.send(bad);
       expect((await s.closedWith()).code).toBe(bad.includes('5') ? 1008 : 1007);
     }
-    const b = await TestSocket.open(`${svc.ws}/data/jp/push?format=json`, token);
+    const b = await TestSocket.open(`${ctx.svc.ws}/data/jp/push?format=json`, ctx.token);
     await b.send(Buffer.from('binary'));
     expect((await b.closedWith()).code).toBe(1007);
-    expect(await redis.xlen('default:jp')).toBe(1);
+    expect(await ctx.redis.xlen('default:jp')).toBe(1);
   });
 });

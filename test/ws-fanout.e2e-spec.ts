@@ -1,11 +1,7 @@
-import bcrypt from 'bcryptjs';
 import Redis from 'ioredis';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { WsDataGateway } from '../src/data-gateway/ws-data.gateway';
-import { redisClient, startApp, startRedis, TestApp, tokenFor } from './harness';
+import { tokenFor, usersFile, useService } from './harness';
 import { TestSocket } from './support/ws-client';
 
 async function clientCount(redis: Redis): Promise<number> {
@@ -22,44 +18,23 @@ async function until(check: () => boolean | Promise<boolean>, ms = 10000): Promi
 }
 
 describe('WebSocket fan-out, slow readers and permissions', () => {
-  let redisServer: Awaited<ReturnType<typeof startRedis>>;
-  let svc: TestApp;
-  let redis: Redis;
-  let token: string;
-
-  beforeAll(async () => {
-    redisServer = await startRedis();
-    const users = join(mkdtempSync(join(tmpdir(), 'rs-users-')), 'users.json');
-    writeFileSync(
-      users,
-      JSON.stringify([
-        { username: 'cam', password_hash: bcrypt.hashSync('pw', 4), read: ['default:cam*'], write: ['default:cam*'] },
-      ]),
-    );
-    svc = await startApp(redisServer.url, {
-      STREAM_MAXLEN: '0',
-      PULL_MAX_BUFFERED: String(256 * 1024),
-      AUTH_USERS_FILE: users,
-      AUTH_DEV_MODE: 'true',
-    });
-    redis = redisClient(redisServer.url);
-    token = await tokenFor(svc.http);
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await svc.close();
-    await redisServer.cleanup();
-  });
+  const ctx = useService(() => ({
+    STREAM_MAXLEN: '0',
+    PULL_MAX_BUFFERED: String(256 * 1024),
+    AUTH_USERS_FILE: usersFile([{ username: 'cam', password: 'pw', read: ['default:cam*'], write: ['default:cam*'] }]),
+    AUTH_DEV_MODE: 'true',
+  }));
 
   it('500 readers of one stream each get every entry in order over a constant number of Redis connections', async () => {
-    const first = await TestSocket.open(`${svc.ws}/data/fan/pull?count=100`, token);
-    await until(async () => (await clientCount(redis)) > 0);
-    const baseline = await clientCount(redis);
+    const first = await TestSocket.open(`${ctx.svc.ws}/data/fan/pull?count=100`, ctx.token);
+    await until(async () => (await clientCount(ctx.redis)) > 0);
+    const baseline = await clientCount(ctx.redis);
     const readers = [first];
-    for (let i = 1; i < 500; i++) readers.push(await TestSocket.open(`${svc.ws}/data/fan/pull?count=100`, token));
-    expect(await clientCount(redis)).toBe(baseline);
+    for (let i = 1; i < 500; i++)
+      readers.push(await TestSocket.open(`${ctx.svc.ws}/data/fan/pull?count=100`, ctx.token));
+    expect(await clientCount(ctx.redis)).toBe(baseline);
 
-    const pusher = await TestSocket.open(`${svc.ws}/data/fan/push?ack=1`, token);
+    const pusher = await TestSocket.open(`${ctx.svc.ws}/data/fan/push?ack=1`, ctx.token);
     const sent: string[] = [];
     for (let i = 0; i < 50; i++) {
       await pusher.send(Buffer.from(`entry-${i}`));
@@ -77,16 +52,16 @@ describe('WebSocket fan-out, slow readers and permissions', () => {
         expect(got).toEqual(sent);
       }),
     );
-    expect(await clientCount(redis)).toBe(baseline);
+    expect(await clientCount(ctx.redis)).toBe(baseline);
     for (const r of [...readers, pusher]) r.close();
   }, 60000);
 
   it('a reader that never reads does not delay the others and its buffer stays bounded', async () => {
-    const slow = await TestSocket.open(`${svc.ws}/data/slowpoke/pull?count=10`, token);
+    const slow = await TestSocket.open(`${ctx.svc.ws}/data/slowpoke/pull?count=10`, ctx.token);
     const raw = (slow.ws as unknown as { _socket: { pause(): void } })._socket;
     raw.pause(); // stop reading from the kernel: the server sees a stalled peer
-    const fast = await TestSocket.open(`${svc.ws}/data/slowpoke/pull?count=10`, token);
-    const pusher = await TestSocket.open(`${svc.ws}/data/slowpoke/push?ack=1`, token);
+    const fast = await TestSocket.open(`${ctx.svc.ws}/data/slowpoke/pull?count=10`, ctx.token);
+    const pusher = await TestSocket.open(`${ctx.svc.ws}/data/slowpoke/push?ack=1`, ctx.token);
     const chunk = Buffer.alloc(64 * 1024, 1);
     const total = 160; // 10 MiB through a 256 KiB bound
     const reading = (async () => {
@@ -99,7 +74,7 @@ describe('WebSocket fan-out, slow readers and permissions', () => {
       await pusher.nextText();
     }
     expect(await reading).toBe(total);
-    const gateway: unknown = svc.app.get(WsDataGateway);
+    const gateway: unknown = ctx.svc.app.get(WsDataGateway);
     const { server } = gateway as { server: { clients: Set<WebSocket> } };
     const worst = Math.max(...[...server.clients].map((c) => c.bufferedAmount));
     // bound + one message (10 x 64 KiB) at most waiting in user space; the rest waits in Redis
@@ -109,11 +84,11 @@ describe('WebSocket fan-out, slow readers and permissions', () => {
   }, 30000);
 
   it('checks rights per stream: 403 at upgrade, 1008 for a header naming a forbidden stream', async () => {
-    const cam = await tokenFor(svc.http, 'cam', 'pw');
-    await expect(TestSocket.open(`${svc.ws}/data/mic/push`, cam)).rejects.toMatchObject({ status: 403 });
-    await expect(TestSocket.open(`${svc.ws}/data/mic/pull`, cam)).rejects.toMatchObject({ status: 403 });
-    await expect(TestSocket.open(`${svc.ws}/data/cam1+mic/pull`, cam)).rejects.toMatchObject({ status: 403 });
-    const ws = await TestSocket.open(`${svc.ws}/data/*/push?ack=1`, cam);
+    const cam = await tokenFor(ctx.svc.http, 'cam', 'pw');
+    await expect(TestSocket.open(`${ctx.svc.ws}/data/mic/push`, cam)).rejects.toMatchObject({ status: 403 });
+    await expect(TestSocket.open(`${ctx.svc.ws}/data/mic/pull`, cam)).rejects.toMatchObject({ status: 403 });
+    await expect(TestSocket.open(`${ctx.svc.ws}/data/cam1+mic/pull`, cam)).rejects.toMatchObject({ status: 403 });
+    const ws = await TestSocket.open(`${ctx.svc.ws}/data/*/push?ack=1`, cam);
     await ws.send(JSON.stringify([['cam1', 0]]));
     await ws.send(Buffer.from('ok'));
     expect(await ws.nextText()).toMatch(/^\d+-\d+$/);
@@ -127,7 +102,7 @@ describe('WebSocket fan-out, slow readers and permissions', () => {
     const closed = await ws.closedWith();
     expect(closed.code).toBe(1008);
     expect(closed.reason).toMatch(/mic/);
-    expect(await redis.xlen('default:cam1')).toBe(1);
-    expect(await redis.exists('default:mic')).toBe(0);
+    expect(await ctx.redis.xlen('default:cam1')).toBe(1);
+    expect(await ctx.redis.exists('default:mic')).toBe(0);
   });
 });
