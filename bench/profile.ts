@@ -45,7 +45,7 @@ export function summarise(profile: CpuProfile, top = 25, windows?: [number, numb
   const selfUs = new Map<number, number>();
   let total = 0;
   let t = profile.startTime;
-  const inside = (at: number): boolean => !windows || windows.some(([a, b]) => at >= a && at <= b);
+  const inside = (at: number): boolean => !windows?.length || windows.some(([a, b]) => at >= a && at <= b);
   profile.samples.forEach((id, i) => {
     t += profile.timeDeltas[i];
     const dt = profile.timeDeltas[i + 1] ?? 0;

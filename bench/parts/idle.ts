@@ -27,7 +27,9 @@ export async function idle(ctx: BenchContext): Promise<PartResult> {
       const workers = ClientWorkers.start(SOCKETS);
       try {
         const t0 = Date.now();
+        const meter = ctx.meter(svc); // the window a --profile summary counts: the upgrades
         await workers.open(`${svc.ws}/data/${path}`, svc.token, SOCKETS);
+        meter.stop();
         const openSeconds = (Date.now() - t0) / 1000;
         await sleep(2000);
         const rssAfterKiB = rssKiB(svc.pid);
