@@ -1,6 +1,5 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AppConfig } from '../config/app-config';
@@ -16,7 +15,6 @@ import { WsAuthService } from './ws-auth.service';
 @Module({
   imports: [
     PassportModule,
-    JwtModule.register({}),
     ThrottlerModule.forRootAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => [{ name: 'default', ttl: 60_000, limit: config.get('AUTH_RATE_LIMIT') }],

@@ -17,7 +17,8 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
     const audience = config.get('JWT_AUDIENCE');
     super({
       jwtFromRequest: (req: IncomingMessage) => extractToken(req),
-      secretOrKey: key.secret,
+      // A KeyObject (see JwtKey); jsonwebtoken takes it though passport-jwt's types say string | Buffer.
+      secretOrKey: key.secret as unknown as Buffer,
       algorithms: ['HS256'],
       ignoreExpiration: false,
       ...(audience ? { audience } : {}),
