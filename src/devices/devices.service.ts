@@ -6,7 +6,7 @@ import { RedisStreamsService } from '../redis/redis-streams.service';
 import { scanLiteral, StreamCatalog } from '../streams/stream-catalog.service';
 import { StreamError } from '../streams/stream-error';
 import { StreamKeys } from '../streams/stream-keys.service';
-import { StreamMetaService } from '../streams/stream-meta.service';
+import { parseMeta, StreamMetaService } from '../streams/stream-meta.service';
 
 /** Up to this many devices are checked with a SCAN each rather than one SCAN of every stream. */
 const FEW_DEVICES = 8;
@@ -42,16 +42,6 @@ export interface MetaResult {
   meta_set: boolean;
   'fired:device.meta': boolean;
   meta: DeviceMeta;
-}
-
-function parseMeta(text: string | null): DeviceMeta | null {
-  if (text === null) return null;
-  try {
-    const value: unknown = JSON.parse(text);
-    return value && typeof value === 'object' && !Array.isArray(value) ? (value as DeviceMeta) : { value };
-  } catch {
-    return { value: text };
-  }
 }
 
 /**

@@ -9,6 +9,20 @@ export type StreamMeta = Record<string, unknown>;
 /** How long a stream's retention settings are cached by the writers of this process. */
 const POLICY_TTL_MS = 5000;
 
+/**
+ * Stored metadata text as an object: a JSON object as it is, any other JSON value or non-JSON text
+ * (written by other tools) wrapped as `{ value }`.
+ */
+export function parseMeta(text: string | null): StreamMeta | null {
+  if (text === null) return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as StreamMeta) : { value };
+  } catch {
+    return { value: text };
+  }
+}
+
 function nonNegativeInt(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined;
 }
@@ -33,15 +47,7 @@ export class StreamMetaService {
   async get(keys: string[]): Promise<(StreamMeta | null)[]> {
     if (keys.length === 0) return [];
     const raw = await this.connections.command.mget(...keys.map((k) => this.keys.metaKey(k)));
-    return raw.map((text) => {
-      if (text === null) return null;
-      try {
-        const value: unknown = JSON.parse(text);
-        return value && typeof value === 'object' && !Array.isArray(value) ? (value as StreamMeta) : { value };
-      } catch {
-        return { value: text };
-      }
-    });
+    return raw.map(parseMeta);
   }
 
   /** Replaces, or with `merge` shallow-merges into, a stream's metadata; returns the result. */
