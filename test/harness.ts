@@ -1,6 +1,5 @@
 import { INestApplication } from '@nestjs/common';
-import bcrypt from 'bcryptjs';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
@@ -97,20 +96,4 @@ export function useService(env: Record<string, string> | (() => Record<string, s
     await ctx.redisServer?.cleanup();
   });
   return ctx;
-}
-
-export interface TestUser {
-  username: string;
-  password: string;
-  read?: string[];
-  write?: string[];
-  roles?: string[];
-}
-
-/** Writes an AUTH_USERS_FILE (bcrypt hashes, cost 4 for speed) to a temp dir and returns its path. */
-export function usersFile(users: TestUser[]): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'rs-users-')), 'users.json');
-  const records = users.map(({ password, ...rest }) => ({ ...rest, password_hash: bcrypt.hashSync(password, 4) }));
-  writeFileSync(path, JSON.stringify(records));
-  return path;
 }

@@ -1,5 +1,5 @@
-import { redisClient, startApp, startRedis, tokenFor } from './harness';
-import { healthBecomes, LONG, runPusher, runReader, sleep } from './support/reliability';
+import { startApp, startRedis, tokenFor } from './harness';
+import { Fleet, healthBecomes, LONG, sleep, startFleet, storedIds } from './support/reliability';
 
 /**
  * RELIABILITY.md §1: Redis SIGKILLed and restarted (AOF, same port and dir) under continuous
@@ -11,33 +11,12 @@ describe('reliability: Redis killed and restarted under load', () => {
     async () => {
       const redis = await startRedis();
       const svc = await startApp(redis.url, { STREAM_MAXLEN: '0' });
-      const DEVICES = 10;
-      const READERS_PER_DEVICE = 5;
       const phaseMs = LONG ? 10_000 : 1500;
-      let stopPush = false;
-      let stopRead = false;
+      let fleet: Fleet | undefined;
       try {
         const token = await tokenFor(svc.http);
-        const devices = Array.from({ length: DEVICES }, (_, i) => `dev${i}`);
-        const pushers = devices.map((d) =>
-          runPusher(
-            () => `${svc.ws}/data/rel/push?ack=1&device_id=${d}`,
-            token,
-            d,
-            () => stopPush,
-          ),
-        );
-        const readers = devices.flatMap((d) =>
-          Array.from({ length: READERS_PER_DEVICE }, () => ({
-            device: d,
-            ...runReader(
-              (cursor) => `${svc.ws}/data/rel/pull?count=100&device_id=${d}&last_entry_id=${cursor}`,
-              token,
-              '0',
-              () => stopRead,
-            ),
-          })),
-        );
+        fleet = startFleet(() => svc.ws, token, 'rel');
+        const { pushers, readers } = fleet;
         await sleep(phaseMs);
         const ackedBeforeKill = pushers.reduce((n, p) => n + p.stats.acked.length, 0);
         await redis.kill();
@@ -46,26 +25,10 @@ describe('reliability: Redis killed and restarted under load', () => {
         await redis.boot();
         const up = await healthBecomes(svc.http, 200, 15_000);
         await sleep(phaseMs);
-        stopPush = true;
-        await Promise.all(pushers.map((p) => p.done));
-
-        const check = redisClient(redis.url);
-        const stored = new Map<string, string[]>();
-        for (const d of devices) {
-          const entries = (await check.xrange(`${d}:rel`, '-', '+')) as [string, string[]][];
-          stored.set(
-            d,
-            entries.map(([id]) => id),
-          );
-        }
-        check.disconnect();
+        await fleet.stopPushing();
+        const stored = await storedIds(redis.url, fleet.devices, 'rel');
         // readers catch up with everything stored, then stop
-        const deadline = Date.now() + 15_000;
-        while (Date.now() < deadline && readers.some((r) => r.stats.ids.length < stored.get(r.device)!.length)) {
-          await sleep(100);
-        }
-        stopRead = true;
-        await Promise.all(readers.map((r) => r.done));
+        await fleet.drainReaders(stored);
 
         expect(down).toBe(503);
         expect(up).toBe(200);
@@ -98,7 +61,7 @@ describe('reliability: Redis killed and restarted under load', () => {
             `pusher-close-codes=${[...codes].join('/')} readers=${readers.length} reconnecting-readers=${reconnectingReaders}`,
         );
       } finally {
-        stopPush = stopRead = true;
+        fleet?.abort();
         await svc.close();
         await redis.cleanup();
       }

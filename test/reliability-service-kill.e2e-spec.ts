@@ -1,5 +1,5 @@
-import { redisClient, startRedis, tokenFor } from './harness';
-import { LONG, runPusher, runReader, sleep } from './support/reliability';
+import { startRedis, tokenFor } from './harness';
+import { Fleet, LONG, sleep, startFleet, storedIds } from './support/reliability';
 import { buildService, ServiceProcess } from './support/service-process';
 
 /**
@@ -18,33 +18,12 @@ describe('reliability: service SIGKILLed and restarted under load', () => {
     async () => {
       const redis = await startRedis();
       const svc = await ServiceProcess.start(build.main, redis.url, { STREAM_MAXLEN: '0' });
-      const DEVICES = 10;
-      const READERS_PER_DEVICE = 5;
       const phaseMs = LONG ? 10_000 : 1000;
-      let stopPush = false;
-      let stopRead = false;
+      let fleet: Fleet | undefined;
       try {
         const token = await tokenFor(svc.http);
-        const devices = Array.from({ length: DEVICES }, (_, i) => `dev${i}`);
-        const pushers = devices.map((d) =>
-          runPusher(
-            () => `${svc.ws}/data/kill/push?ack=1&device_id=${d}`,
-            token,
-            d,
-            () => stopPush,
-          ),
-        );
-        const readers = devices.flatMap((d) =>
-          Array.from({ length: READERS_PER_DEVICE }, () => ({
-            device: d,
-            ...runReader(
-              (cursor) => `${svc.ws}/data/kill/pull?count=100&device_id=${d}&last_entry_id=${cursor}`,
-              token,
-              '0',
-              () => stopRead,
-            ),
-          })),
-        );
+        fleet = startFleet(() => svc.ws, token, 'kill');
+        const { pushers, readers } = fleet;
         await sleep(phaseMs);
         const ackedBefore = pushers.reduce((n, p) => n + p.stats.acked.length, 0);
         const killedAt = Date.now();
@@ -53,25 +32,10 @@ describe('reliability: service SIGKILLed and restarted under load', () => {
         await svc.boot();
         const downMs = Date.now() - killedAt;
         await sleep(phaseMs);
-        stopPush = true;
-        await Promise.all(pushers.map((p) => p.done));
-
-        const check = redisClient(redis.url);
-        const stored = new Map<string, string[]>();
-        for (const d of devices) {
-          const entries = (await check.xrange(`${d}:kill`, '-', '+')) as [string, string[]][];
-          stored.set(
-            d,
-            entries.map(([id]) => id),
-          );
-        }
-        check.disconnect();
-        const deadline = Date.now() + 15_000;
-        while (Date.now() < deadline && readers.some((r) => r.stats.ids.length < stored.get(r.device)!.length)) {
-          await sleep(100);
-        }
-        stopRead = true;
-        await Promise.all(readers.map((r) => r.done));
+        await fleet.stopPushing();
+        const stored = await storedIds(redis.url, fleet.devices, 'kill');
+        // readers catch up with everything stored, then stop
+        await fleet.drainReaders(stored);
 
         expect(ackedBefore).toBeGreaterThan(0);
         let acked = 0;
@@ -96,7 +60,7 @@ describe('reliability: service SIGKILLed and restarted under load', () => {
             `down+restart=${downMs} ms pusher-close-codes=${[...codes].join('/')} readers=${readers.length}`,
         );
       } finally {
-        stopPush = stopRead = true;
+        fleet?.abort();
         await svc.stop();
         await redis.cleanup();
       }

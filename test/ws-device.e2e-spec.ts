@@ -1,4 +1,5 @@
-import { tokenFor, usersFile, useService } from './harness';
+import { tokenFor, useService } from './harness';
+import { writeUsersFile } from './support/rest';
 import { TestSocket } from './support/ws-client';
 
 interface JsonFrame {
@@ -11,7 +12,7 @@ interface JsonFrame {
 
 describe('device-wide and glob pulls, JSON frames', () => {
   const ctx = useService(() => ({
-    AUTH_USERS_FILE: usersFile([
+    AUTH_USERS_FILE: writeUsersFile([
       { username: 'viewer', password: 'pw', read: ['site1:*'], write: [] },
       { username: 'partial', password: 'pw', read: ['site1:t*'], write: [] },
     ]),

@@ -1,7 +1,8 @@
 import Redis from 'ioredis';
 import { WebSocket } from 'ws';
 import { WsDataGateway } from '../src/data-gateway/ws-data.gateway';
-import { tokenFor, usersFile, useService } from './harness';
+import { tokenFor, useService } from './harness';
+import { writeUsersFile } from './support/rest';
 import { TestSocket } from './support/ws-client';
 
 async function clientCount(redis: Redis): Promise<number> {
@@ -21,7 +22,9 @@ describe('WebSocket fan-out, slow readers and permissions', () => {
   const ctx = useService(() => ({
     STREAM_MAXLEN: '0',
     PULL_MAX_BUFFERED: String(256 * 1024),
-    AUTH_USERS_FILE: usersFile([{ username: 'cam', password: 'pw', read: ['default:cam*'], write: ['default:cam*'] }]),
+    AUTH_USERS_FILE: writeUsersFile([
+      { username: 'cam', password: 'pw', read: ['default:cam*'], write: ['default:cam*'] },
+    ]),
     AUTH_DEV_MODE: 'true',
   }));
 

@@ -1,3 +1,4 @@
+import Redis from 'ioredis';
 import { TestSocket } from './ws-client';
 
 /** Helpers shared by the reliability suites: reconnecting pushers and readers with their own cursors. */
@@ -149,4 +150,84 @@ export function metric(text: string, name: string, labels = ''): number | undefi
     if (key === `${name}${labels}`) return Number(value);
   }
   return undefined;
+}
+
+/** Pushers and readers of one stream on several devices, as the fault tests run them. */
+export interface Fleet {
+  devices: string[];
+  pushers: { stats: PusherStats; done: Promise<void> }[];
+  readers: ({ device: string } & { stats: ReaderStats; done: Promise<void> })[];
+  /** Stops the pushers and waits for them. */
+  stopPushing(): Promise<void>;
+  /** Waits until every reader has `stored` of its device (15 s at most), then stops them. */
+  drainReaders(stored: Map<string, string[]>): Promise<void>;
+  /** Stops everything without waiting (for `finally`). */
+  abort(): void;
+}
+
+/**
+ * `devices` pushers with ack=1 on `{device}:{stream}` and `readersPerDevice` readers of each from
+ * 0, against the WebSocket base URL `ws` (a function: the service may move between restarts).
+ */
+export function startFleet(ws: () => string, token: string, stream: string, devices = 10, readersPerDevice = 5): Fleet {
+  let stopPush = false;
+  let stopRead = false;
+  const names = Array.from({ length: devices }, (_, i) => `dev${i}`);
+  const pushers = names.map((d) =>
+    runPusher(
+      () => `${ws()}/data/${stream}/push?ack=1&device_id=${d}`,
+      token,
+      d,
+      () => stopPush,
+    ),
+  );
+  const readers = names.flatMap((d) =>
+    Array.from({ length: readersPerDevice }, () => ({
+      device: d,
+      ...runReader(
+        (cursor) => `${ws()}/data/${stream}/pull?count=100&device_id=${d}&last_entry_id=${cursor}`,
+        token,
+        '0',
+        () => stopRead,
+      ),
+    })),
+  );
+  return {
+    devices: names,
+    pushers,
+    readers,
+    async stopPushing() {
+      stopPush = true;
+      await Promise.all(pushers.map((p) => p.done));
+    },
+    async drainReaders(stored) {
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline && readers.some((r) => r.stats.ids.length < stored.get(r.device)!.length)) {
+        await sleep(100);
+      }
+      stopRead = true;
+      await Promise.all(readers.map((r) => r.done));
+    },
+    abort() {
+      stopPush = stopRead = true;
+    },
+  };
+}
+
+/** The ids stored in `{device}:{stream}` for each device. */
+export async function storedIds(redisUrl: string, devices: string[], stream: string): Promise<Map<string, string[]>> {
+  const check = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    const stored = new Map<string, string[]>();
+    for (const d of devices) {
+      const entries = (await check.xrange(`${d}:${stream}`, '-', '+')) as [string, string[]][];
+      stored.set(
+        d,
+        entries.map(([id]) => id),
+      );
+    }
+    return stored;
+  } finally {
+    check.disconnect();
+  }
 }
