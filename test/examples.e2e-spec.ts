@@ -1,29 +1,19 @@
 import { pullEntries } from '../examples/pull';
 import { getToken, pushBatch } from '../examples/push';
-import { startApp, startRedis, TestApp } from './harness';
+import { useService } from './harness';
 
 describe('README example clients', () => {
-  let redis: Awaited<ReturnType<typeof startRedis>>;
-  let svc: TestApp;
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    svc = await startApp(redis.url);
-  });
-  afterAll(async () => {
-    await svc.close();
-    await redis.cleanup();
-  });
+  const ctx = useService();
 
   it('push example stores a batch; pull example reads it back from 0 byte for byte', async () => {
-    const token = await getToken(svc.http, 'example', 'example');
+    const token = await getToken(ctx.svc.http, 'example', 'example');
     const payloads = Array.from({ length: 25 }, (_, i) => Buffer.from(`value-${i}`));
-    const ids = await pushBatch(svc.ws, token, 'demo', payloads);
+    const ids = await pushBatch(ctx.svc.ws, token, 'demo', payloads);
     expect(ids).toHaveLength(25);
     const got: { id: string; data: Buffer }[] = [];
     const stop = new AbortController();
     await pullEntries(
-      svc.ws,
+      ctx.svc.ws,
       token,
       'demo',
       '0',

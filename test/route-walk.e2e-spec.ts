@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { startApp, startRedis, TestApp } from './harness';
+import { TestApp, useService } from './harness';
 
 interface Layer {
   route?: { path: string; methods: Record<string, boolean> };
@@ -26,31 +26,21 @@ function routes(svc: TestApp): string[] {
 }
 
 describe('route walk: nothing is public by accident', () => {
-  let redis: Awaited<ReturnType<typeof startRedis>>;
-  let svc: TestApp;
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    svc = await startApp(redis.url);
-  });
-  afterAll(async () => {
-    await svc.close();
-    await redis.cleanup();
-  });
+  const ctx = useService();
 
   it('finds the routes', () => {
-    const all = routes(svc);
+    const all = routes(ctx.svc);
     expect(all).toEqual(expect.arrayContaining([...PUBLIC, 'GET /metrics']));
   });
 
   it('answers 401 without a token on every route but the public ones', async () => {
     const exposed: string[] = [];
-    for (const route of routes(svc)) {
+    for (const route of routes(ctx.svc)) {
       if (PUBLIC.has(route) || DOCS.test(route)) continue;
       const [method, template] = route.split(' ');
       // Fill path parameters with plausible values so the request reaches the guard.
       const path = template.replace(/:(\w+)/g, 'probe').replace(/\*\w*|\{[^}]*\}/g, '');
-      const res = await request(svc.http)[method.toLowerCase() as 'get'](path);
+      const res = await request(ctx.svc.http)[method.toLowerCase() as 'get'](path);
       if (res.status !== 401) exposed.push(`${route} -> ${res.status}`);
       else expect(res.body.detail).toEqual(expect.any(String));
     }
