@@ -12,30 +12,22 @@ import { StreamReaders } from './stream-readers.service';
 import { StreamWriter } from './stream-writer.service';
 import { StreamsController } from './streams.controller';
 
+/** The services other modules use: every transport stands on these. */
+const SHARED = [
+  ReadHub,
+  StreamKeys,
+  StreamMetaService,
+  StreamWriter,
+  StreamReaders,
+  StreamCatalog,
+  StreamManager,
+  ConsumerGroups,
+];
+
 /** Stream keys, metadata and retention, the write path and the read hub shared by all transports. */
 @Module({
   controllers: [StreamsController, GroupsController],
-  providers: [
-    ReadHub,
-    StreamKeys,
-    StreamMetaService,
-    StreamWriter,
-    StreamReaders,
-    StreamCatalog,
-    StreamManager,
-    RetentionService,
-    ConsumerGroups,
-    GroupAdmin,
-  ],
-  exports: [
-    ReadHub,
-    StreamKeys,
-    StreamMetaService,
-    StreamWriter,
-    StreamReaders,
-    StreamCatalog,
-    StreamManager,
-    ConsumerGroups,
-  ],
+  providers: [...SHARED, RetentionService, GroupAdmin],
+  exports: SHARED,
 })
 export class StreamsModule {}
