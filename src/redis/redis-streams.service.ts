@@ -40,7 +40,7 @@ type RawEntry = [Buffer, Buffer[]];
 type RawRead = [Buffer, RawEntry[]][] | null;
 
 interface ScriptedRedis extends Redis {
-  xaddBatch(numKeys: number, ...args: (string | Buffer)[]): Promise<string[]>;
+  xaddBatch(numKeys: number, ...args: (string | Buffer)[]): Promise<(string | Error)[]>;
   lastIds(numKeys: number, ...keys: string[]): Promise<string[]>;
 }
 
@@ -73,41 +73,73 @@ export class RedisStreamsService {
     this.redis.defineCommand('lastIds', { lua: LAST_IDS });
   }
 
-  /**
-   * Stores entries atomically: all or none. A single auto-id entry is a plain XADD (atomic by
-   * itself); anything else runs the checked batch script.
-   */
+  /** Stores entries atomically, all or none; resolves to their ids in order. */
   async add(entries: NewEntry[], trimFor: (key: string) => TrimPolicy): Promise<string[]> {
-    if (entries.length === 1 && entries[0].id === null && this.written.has(entries[0].key)) {
-      const { key, data } = entries[0];
-      const trim = trimFor(key);
-      const args: (string | Buffer | number)[] = [key];
-      if (trim.maxlen > 0) args.push('MAXLEN', '~', trim.maxlen);
-      args.push('*', 'd', data);
-      if (trim.minId === undefined) return [(await this.redis.call('XADD', ...args)) as string];
-      const [[err, id]] = (await this.redis
-        .multi()
-        .call('XADD', ...args)
-        .call('XTRIM', key, 'MINID', '~', trim.minId)
-        .exec()) as [Error | null, unknown][];
-      if (err) throw err;
-      return [id as string];
+    const [result] = await this.addWrites([entries], trimFor);
+    if (result instanceof Error) throw result;
+    return result;
+  }
+
+  /**
+   * Stores several writes in one atomic step, each all or none, in order: resolves to each write's
+   * ids, or to the error that refused it (its key is not a stream, an explicit id is too small)
+   * while the others are stored. Rejects when the call as a whole failed: refused by Redis (out of
+   * memory, read-only: nothing stored), or unanswered (possibly stored). A lone auto-id entry for a
+   * stream this process has written is a plain XADD (atomic by itself; rejects with its own error);
+   * anything else runs the checked batch script.
+   */
+  async addWrites(writes: NewEntry[][], trimFor: (key: string) => TrimPolicy): Promise<(string[] | Error)[]> {
+    const only = writes.length === 1 && writes[0].length === 1 ? writes[0][0] : null;
+    if (only && only.id === null && this.written.has(only.key)) {
+      return [[await this.xadd(only.key, only.data, trimFor(only.key))]];
     }
     const keys: string[] = [];
     const index = new Map<string, number>();
-    for (const e of entries) {
-      if (!index.has(e.key)) index.set(e.key, keys.push(e.key));
+    const args: (string | Buffer)[] = [];
+    for (let w = 0; w < writes.length; w++) {
+      for (let i = 0; i < writes[w].length; i++) {
+        const e = writes[w][i];
+        let k = index.get(e.key);
+        if (k === undefined) index.set(e.key, (k = keys.push(e.key)));
+        // A negative key index starts the next write (XADD_BATCH).
+        args.push(String(i === 0 && w > 0 ? -k : k), e.id ?? '*', e.data);
+      }
     }
-    const args: (string | Buffer)[] = [...keys];
+    const head: string[] = [...keys];
     for (const key of keys) {
       const trim = trimFor(key);
-      args.push(String(trim.maxlen), trim.minId ?? '');
+      head.push(String(trim.maxlen), trim.minId ?? '');
     }
-    for (const e of entries) args.push(String(index.get(e.key)), e.id ?? '*', e.data);
-    const ids = await this.redis.xaddBatch(keys.length, ...args);
+    const reply = await this.redis.xaddBatch(keys.length, ...head, ...args);
     if (this.written.size > 100_000) this.written.clear();
-    for (const key of keys) this.written.add(key);
-    return ids;
+    const results = new Array<string[] | Error>(writes.length);
+    let at = 0;
+    for (let w = 0; w < writes.length; w++) {
+      const first = reply[at];
+      if (first instanceof Error) {
+        results[w] = first;
+        at += 1;
+      } else {
+        results[w] = reply.slice(at, (at += writes[w].length)) as string[];
+        for (const e of writes[w]) this.written.add(e.key);
+      }
+    }
+    return results;
+  }
+
+  /** One XADD (with its MINID trim in the same transaction when the policy has one). */
+  private async xadd(key: string, data: Buffer, trim: TrimPolicy): Promise<string> {
+    const args: (string | Buffer | number)[] = [key];
+    if (trim.maxlen > 0) args.push('MAXLEN', '~', trim.maxlen);
+    args.push('*', 'd', data);
+    if (trim.minId === undefined) return (await this.redis.call('XADD', ...args)) as string;
+    const [[err, id]] = (await this.redis
+      .multi()
+      .call('XADD', ...args)
+      .call('XTRIM', key, 'MINID', '~', trim.minId)
+      .exec()) as [Error | null, unknown][];
+    if (err) throw err;
+    return id as string;
   }
 
   /** Forgets that keys exist (after DEL), so that their next write announces them again. */

@@ -31,52 +31,86 @@ end
 export const CREATED_EVENTS = ':event:stream.created';
 
 /**
- * KEYS: the distinct stream keys of the batch.
- * ARGV: per key `maxlen` ('0' = none) and `minid` ('' = none), then per entry
- * (key index, id or '*', payload). Returns the new ids in entry order. A key that did not exist
- * is announced on CREATED_EVENTS in the same atomic step.
+ * Several writes in one atomic step (one write: the entries of one push frame or request; several:
+ * StreamWriter's group commit), each stored whole or not at all.
+ * KEYS: the distinct stream keys of the call.
+ * ARGV: per key `maxlen` ('0' = none) and `minid` ('' = none), then per entry (key index, id or
+ * '*', payload); a negative key index starts a new write (without any, all entries are one write).
+ * Each write is checked just before it is written, against the streams as the writes before it
+ * left them: every key holds a stream or nothing, every explicit id is greater than the stream's
+ * last one. A write that fails a check stores nothing and the others go on. Returns, write by write,
+ * its new ids, or one error in their place when it was refused. A key that did not exist is
+ * announced on CREATED_EVENTS in the same atomic step (a key is refused when that cannot be done).
  */
 export const XADD_BATCH = `${COMPARE_IDS}${LAST_ID}
+-- 'stream', 'none', or the error that refuses a key holding anything else
+local function typeOf(key)
+  local t = redis.call('TYPE', key).ok
+  if t == 'stream' or t == 'none' then return t end
+  return 'WRONGTYPE ' .. key .. ' holds a ' .. t .. ', not a stream'
+end
 local n = #KEYS
+local refused = {}
 local created = {}
+local events
 for i = 1, n do
-  local t = redis.call('TYPE', KEYS[i]).ok
-  if t == 'none' then created[#created + 1] = KEYS[i] end
-  if t ~= 'stream' and t ~= 'none' then
-    return redis.error_reply('WRONGTYPE ' .. KEYS[i] .. ' holds a ' .. t .. ', not a stream')
+  local t = typeOf(KEYS[i])
+  if t == 'none' then
+    events = events or typeOf('${CREATED_EVENTS}')
+    if events == 'stream' or events == 'none' then created[i] = true else refused[i] = events end
+  elseif t ~= 'stream' then
+    refused[i] = t
   end
 end
-local first = 2 * n + 1
 local last = {}
-for j = first, #ARGV, 3 do
-  local id = ARGV[j + 1]
-  if id ~= '*' then
-    local k = tonumber(ARGV[j])
-    local prev = last[k] or lastId(KEYS[k])
-    if cmp(id, prev) <= 0 then
-      return redis.error_reply('IDTOOSMALL entry id ' .. id .. ' is not greater than the last id ' .. prev)
+local out = {}
+local j = 2 * n + 1
+while j <= #ARGV do
+  local stop = j + 3
+  while stop <= #ARGV and tonumber(ARGV[stop]) > 0 do stop = stop + 3 end
+  local err
+  local tentative = {}
+  for e = j, stop - 1, 3 do
+    local k = math.abs(tonumber(ARGV[e]))
+    local id = ARGV[e + 1]
+    err = refused[k]
+    if not err and id ~= '*' then
+      local prev = tentative[k] or last[k] or lastId(KEYS[k])
+      if cmp(id, prev) <= 0 then
+        err = 'IDTOOSMALL entry id ' .. id .. ' is not greater than the last id ' .. prev
+      end
+      tentative[k] = id
     end
-    last[k] = id
+    if err then break end
   end
-end
-local ids = {}
-for j = first, #ARGV, 3 do
-  local k = tonumber(ARGV[j])
-  local maxlen = ARGV[2 * k - 1]
-  if maxlen ~= '0' then
-    ids[#ids + 1] = redis.call('XADD', KEYS[k], 'MAXLEN', '~', maxlen, ARGV[j + 1], 'd', ARGV[j + 2])
+  if err then
+    out[#out + 1] = { err = err }
   else
-    ids[#ids + 1] = redis.call('XADD', KEYS[k], ARGV[j + 1], 'd', ARGV[j + 2])
+    for e = j, stop - 1, 3 do
+      local k = math.abs(tonumber(ARGV[e]))
+      local maxlen = ARGV[2 * k - 1]
+      local id
+      if maxlen ~= '0' then
+        id = redis.call('XADD', KEYS[k], 'MAXLEN', '~', maxlen, ARGV[e + 1], 'd', ARGV[e + 2])
+      else
+        id = redis.call('XADD', KEYS[k], ARGV[e + 1], 'd', ARGV[e + 2])
+      end
+      last[k] = id
+      out[#out + 1] = id
+    end
   end
+  j = stop
 end
 for i = 1, n do
   local minid = ARGV[2 * i]
-  if minid ~= '' then redis.call('XTRIM', KEYS[i], 'MINID', '~', minid) end
+  if minid ~= '' and last[i] then redis.call('XTRIM', KEYS[i], 'MINID', '~', minid) end
 end
-for i = 1, #created do
-  redis.call('XADD', '${CREATED_EVENTS}', 'MAXLEN', '~', 10000, '*', 'd', created[i])
+for i = 1, n do
+  if created[i] and last[i] then
+    redis.call('XADD', '${CREATED_EVENTS}', 'MAXLEN', '~', 10000, '*', 'd', KEYS[i])
+  end
 end
-return ids
+return out
 `;
 
 /** KEYS: stream keys. Returns each stream's last generated id ('0-0' when it does not exist). */

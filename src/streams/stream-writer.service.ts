@@ -14,11 +14,31 @@ export interface EntryToWrite {
   data: Buffer;
 }
 
+/** One write waiting in the group that is sent to Redis at the end of the event-loop turn. */
+interface Pending {
+  batch: NewEntry[];
+  bytes: number;
+  transport: string;
+  resolve(ids: string[]): void;
+  reject(err: unknown): void;
+}
+
+/** A group this large is sent at once rather than at the end of the turn. */
+const GROUP_MAX_ENTRIES = 1000;
+const GROUP_MAX_BYTES = 4 * 1024 * 1024;
+
 /** The one write path of every transport: permission per stream, retention, one atomic write. */
 @Injectable()
 export class StreamWriter {
-  /** Settles once the last write that had to fetch retention settings has been sent to Redis. */
+  /** Settles once the last write that had to fetch retention settings has joined the group. */
   private queue: Promise<void> | null = null;
+  /** Writes issued in this event-loop turn, sent together as one Redis call (group commit). */
+  private group: Pending[] = [];
+  /** Retention of the group's keys, as fetched or cached when its writes joined. */
+  private groupPolicies = new Map<string, TrimPolicy>();
+  private groupEntries = 0;
+  private groupBytes = 0;
+  private flushScheduled = false;
 
   constructor(
     private readonly streams: RedisStreamsService,
@@ -30,57 +50,129 @@ export class StreamWriter {
 
   /** The data keys of `streamIds`, or a FORBIDDEN error naming the first one not writable. */
   writableKeys(user: AuthUser, device: string, streamIds: string[]): string[] {
-    return streamIds.map((sid) => {
-      const key = this.keys.key(device, sid);
-      if (!this.permissions.canWrite(user, key))
-        throw new StreamError('FORBIDDEN', `no write permission for stream ${sid}`);
-      return key;
-    });
+    return streamIds.map((sid) => this.writableKey(user, device, sid));
+  }
+
+  private writableKey(user: AuthUser, device: string, streamId: string): string {
+    const key = this.keys.key(device, streamId);
+    if (!this.permissions.canWrite(user, key))
+      throw new StreamError('FORBIDDEN', `no write permission for stream ${streamId}`);
+    return key;
   }
 
   /**
    * Stores all entries or none; resolves to their ids in order. Writes reach Redis in call order
    * (so one socket's batches get increasing ids and in-order acks) without waiting for each
-   * other's replies: when retention settings must be fetched, later writes queue behind that.
+   * other's replies: the writes of one event-loop turn go as one call, in which each is checked
+   * and stored on its own (a refused write does not fail the others); when retention settings
+   * must be fetched, later writes queue behind that.
    */
   write(user: AuthUser, device: string, entries: EntryToWrite[], transport: string): Promise<string[]> {
+    if (entries.length === 0) return Promise.resolve([]);
     let batch: NewEntry[];
     let keys: string[];
     try {
-      const keyOf = new Map<string, string>();
-      for (const e of entries) {
-        if (!keyOf.has(e.streamId)) keyOf.set(e.streamId, this.writableKeys(user, device, [e.streamId])[0]);
+      if (entries.length === 1) {
+        const { streamId, id, data } = entries[0];
+        keys = [this.writableKey(user, device, streamId)];
+        batch = [{ key: keys[0], id, data }];
+      } else {
+        const keyOf = new Map<string, string>();
+        for (const e of entries) {
+          if (!keyOf.has(e.streamId)) keyOf.set(e.streamId, this.writableKey(user, device, e.streamId));
+        }
+        keys = [...keyOf.values()];
+        batch = entries.map((e) => ({ key: keyOf.get(e.streamId)!, id: e.id, data: e.data }));
       }
-      keys = [...keyOf.values()];
-      batch = entries.map((e) => ({ key: keyOf.get(e.streamId)!, id: e.id, data: e.data }));
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
-    const cached = this.queue ? null : this.meta.cachedPolicies(keys);
-    if (cached) return this.issue(batch, cached, transport);
-    const issued = (this.queue ?? Promise.resolve())
-      .then(() => this.meta.trimPolicies(keys))
-      .then((policies) => ({ done: this.issue(batch, policies, transport) }));
-    const gate = issued.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.queue = gate;
-    void gate.then(() => {
-      if (this.queue === gate) this.queue = null;
-    });
-    return issued.then((r) => r.done);
-  }
-
-  private async issue(batch: NewEntry[], policies: Map<string, TrimPolicy>, transport: string): Promise<string[]> {
-    const ids = await this.metrics.timeRedis(
-      'xadd',
-      this.streams.add(batch, (key) => policies.get(key)!),
-    );
     let bytes = 0;
     for (const e of batch) bytes += e.data.length;
-    this.metrics.entriesPushed.inc({ transport }, batch.length);
-    this.metrics.bytesPushed.inc({ transport }, bytes);
-    return ids;
+    return new Promise<string[]>((resolve, reject) => {
+      const write: Pending = { batch, bytes, transport, resolve, reject };
+      if (!this.queue) {
+        if (this.hasPolicies(keys)) return this.join(write, null);
+        const cached = this.meta.cachedPolicies(keys);
+        if (cached) return this.join(write, cached);
+      }
+      const gate = (this.queue ?? Promise.resolve())
+        .then(() => this.meta.trimPolicies(keys))
+        .then((policies) => this.join(write, policies), reject);
+      this.queue = gate;
+      void gate.then(() => {
+        if (this.queue === gate) this.queue = null;
+      });
+    });
+  }
+
+  /** True when the group already holds the retention of every key (fetched in this turn). */
+  private hasPolicies(keys: string[]): boolean {
+    for (const key of keys) if (!this.groupPolicies.has(key)) return false;
+    return true;
+  }
+
+  private join(write: Pending, policies: Map<string, TrimPolicy> | null): void {
+    if (policies) for (const [key, policy] of policies) this.groupPolicies.set(key, policy);
+    this.group.push(write);
+    this.groupEntries += write.batch.length;
+    this.groupBytes += write.bytes;
+    if (this.groupEntries >= GROUP_MAX_ENTRIES || this.groupBytes >= GROUP_MAX_BYTES) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        this.flush();
+      });
+    }
+  }
+
+  /** Sends the group as one call; each write settles with its own ids or error. */
+  private flush(): void {
+    const group = this.group;
+    if (group.length === 0) return;
+    const policies = this.groupPolicies;
+    this.group = [];
+    this.groupPolicies = new Map();
+    this.groupEntries = 0;
+    this.groupBytes = 0;
+    this.metrics
+      .timeRedis(
+        'xadd',
+        this.streams.addWrites(
+          group.map((w) => w.batch),
+          (key) => policies.get(key)!,
+        ),
+      )
+      .then(
+        (results) => {
+          this.count(group, results);
+          for (let i = 0; i < group.length; i++) {
+            const r = results[i];
+            if (r instanceof Error) group[i].reject(r);
+            else group[i].resolve(r);
+          }
+        },
+        (err) => {
+          for (const w of group) w.reject(err);
+        },
+      );
+  }
+
+  private count(group: Pending[], results: (string[] | Error)[]): void {
+    const totals = new Map<string, { entries: number; bytes: number }>();
+    for (let i = 0; i < group.length; i++) {
+      if (results[i] instanceof Error) continue;
+      const { transport, batch, bytes } = group[i];
+      const t = totals.get(transport);
+      if (t) {
+        t.entries += batch.length;
+        t.bytes += bytes;
+      } else totals.set(transport, { entries: batch.length, bytes });
+    }
+    for (const [transport, t] of totals) {
+      this.metrics.entriesPushed.inc({ transport }, t.entries);
+      this.metrics.bytesPushed.inc({ transport }, t.bytes);
+    }
   }
 }
