@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { AuthUser } from '../auth/auth-user';
 import { EntryToWrite, StreamWriter } from '../streams/stream-writer.service';
@@ -26,6 +27,7 @@ export class PushSession {
   private inFlightBytes = 0;
   private paused = false;
   private failed = false;
+  private corked = false;
   /** Set by shutdown(): frames that arrive from then on are not stored. */
   private stopping = false;
 
@@ -92,13 +94,31 @@ export class PushSession {
       .then(
         (ids) => {
           this.release(bytes);
-          if (query.ack && !this.failed) this.ws.send(ids.join(','));
+          if (query.ack && !this.failed) {
+            this.cork();
+            this.ws.send(ids.join(','));
+          }
         },
         (err) => {
           this.release(bytes);
           this.fail(err);
         },
       );
+  }
+
+  /**
+   * Holds the socket's writes until the end of the tick: the acks of the batches stored by one
+   * Redis call leave in one write system call instead of one each (each costs tens of µs).
+   */
+  private cork(): void {
+    const socket = (this.ws as unknown as { _socket?: Socket })._socket;
+    if (this.corked || !socket) return;
+    this.corked = true;
+    socket.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      socket.uncork();
+    });
   }
 
   private release(bytes: number): void {
