@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import { ReadHub } from '../src/streams/read-hub.service';
 import { useService } from './harness';
 import { TestSocket } from './support/ws-client';
 
@@ -38,6 +39,56 @@ describe('WebSocket pull', () => {
     expect(tail).toEqual(more);
     expect(await ws.silentFor(200)).toBe(true);
     ws.close();
+  });
+
+  it('count=1 catches up through more history than the ring holds while writes go on: every entry once, in order', async () => {
+    const s = sid();
+    const key = `default:${s}`;
+    const hub = ctx.svc.app.get(ReadHub);
+    await seed(
+      ctx.redis,
+      key,
+      Array.from({ length: 6000 }, (_, i) => `h${i}`),
+    );
+    const ws = await pull(s, '?last_entry_id=0&count=1');
+    // Writes while the reader is behind: it crosses from XRANGE pages into the hub's ring.
+    for (let b = 0; b < 30; b++) {
+      await seed(
+        ctx.redis,
+        key,
+        Array.from({ length: 100 }, (_, i) => `t${b * 100 + i}`),
+      );
+    }
+    const got: string[] = [];
+    while (got.length < 9000) {
+      const msg = await ws.message();
+      expect(msg).toHaveLength(1);
+      got.push(msg[0].id);
+    }
+    const stored = (await ctx.redis.xrange(key, '-', '+')).map(([id]) => id);
+    expect(got).toEqual(stored);
+    expect(await ws.silentFor(100)).toBe(true);
+    expect(hub.readAheadBytes).toBe(0);
+    ws.close();
+  });
+
+  it('releases read-ahead when a reader behind the ring goes away', async () => {
+    const s = sid();
+    const hub = ctx.svc.app.get(ReadHub);
+    await seed(
+      ctx.redis,
+      `default:${s}`,
+      Array.from({ length: 3000 }, () => Buffer.alloc(1000, 1)),
+    );
+    const before = hub.readAheadBytes;
+    const ws = await pull(s, '?last_entry_id=0&count=1&ack=1');
+    await ws.message();
+    // The reader waits for the client's answer holding a page read ahead of its cursor.
+    expect(hub.readAheadBytes).toBeGreaterThan(before);
+    ws.close();
+    const end = Date.now() + 5000;
+    while (hub.readAheadBytes !== before && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    expect(hub.readAheadBytes).toBe(before);
   });
 
   it('$ (the default) starts after the newest entry, and nothing is sent while idle', async () => {

@@ -1,3 +1,4 @@
+import type { Counter } from 'prom-client';
 import type { WebSocket } from 'ws';
 import { MetricsService } from '../health/metrics.service';
 import { StreamEntry } from '../redis/redis-streams.service';
@@ -25,6 +26,8 @@ export interface MessageFormat {
 export class MessageSender {
   private unflushed = 0;
   private waiters: (() => void)[] = [];
+  private readonly entriesPulled: Counter.Internal;
+  private readonly bytesPulled: Counter.Internal;
 
   constructor(
     private readonly ws: WebSocket,
@@ -32,9 +35,11 @@ export class MessageSender {
     private readonly streamIdOf: (key: string) => string,
     private readonly format: MessageFormat,
     private readonly maxBuffered: number,
-    private readonly metrics: MetricsService,
+    metrics: MetricsService,
   ) {
     ws.once('close', () => this.release());
+    this.entriesPulled = metrics.entriesPulled.labels('ws');
+    this.bytesPulled = metrics.bytesPulled.labels('ws');
   }
 
   /** True while more than the allowed bytes wait to be flushed to the client. */
@@ -48,7 +53,8 @@ export class MessageSender {
     return new Promise((r) => this.waiters.push(r));
   }
 
-  send(entries: StreamEntry[]): void {
+  /** Sends one message; returns its payload bytes. */
+  send(entries: StreamEntry[]): number {
     let bytes = 0;
     for (const e of entries) bytes += e.data.length;
     if (this.format.format === 'json') {
@@ -64,8 +70,9 @@ export class MessageSender {
       if (this.format.header) this.ws.send(this.header(entries));
       this.queue(entries.length === 1 ? entries[0].data : Buffer.concat(entries.map((e) => e.data)), bytes);
     }
-    this.metrics.entriesPulled.inc({ transport: 'ws' }, entries.length);
-    this.metrics.bytesPulled.inc({ transport: 'ws' }, bytes);
+    this.entriesPulled.inc(entries.length);
+    this.bytesPulled.inc(bytes);
+    return bytes;
   }
 
   /** A JSON object text frame: a notice to the client, told apart from headers (arrays). */

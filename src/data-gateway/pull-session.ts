@@ -6,7 +6,10 @@ import { MessageSender } from './message-sender';
 import { closeFor, closeWith, CLOSE } from './ws-close';
 import { PullQuery } from './ws-query';
 
-const WAIT_MS = 30_000;
+/** Longest single wait of a replay (`until`) before its end is checked again. */
+const REPLAY_WAIT_MS = 30_000;
+/** Bytes a session sends from memory in one go before it lets other sockets have a turn. */
+const BURST_BYTES = 1024 * 1024;
 
 /** Where a replay stops: the inclusive end id and its time (`until`). */
 export interface ReplayEnd {
@@ -25,6 +28,8 @@ export class PullSession {
   private frameWaiter?: () => void;
   private lastSent = 0;
   private corked = false;
+  /** Bytes sent since the session last gave up the event loop. */
+  private burst = 0;
   /** Set with the abort, when the socket closes. */
   private closed = false;
 
@@ -56,16 +61,26 @@ export class PullSession {
     try {
       while (this.open) {
         if (this.query.ack) await this.nextClientFrame();
-        await this.sender.drained();
+        if (this.sender.congested) await this.sender.drained();
         if (this.query.maxFps > 0) await this.pace();
+        if (this.burst >= BURST_BYTES) {
+          this.burst = 0;
+          await new Promise<void>((r) => setImmediate(r));
+        }
         if (!this.open) break;
-        const wait = this.until ? Math.max(0, Math.min(WAIT_MS, this.until.ms - Date.now() + 1)) : WAIT_MS;
-        let entries = await this.reader.next(wait, this.abort.signal);
-        if (!this.open) break;
+        // Entries already in memory are taken without a promise; otherwise wait for the hub (or,
+        // replaying, until the end time has passed).
+        let entries = this.reader.takeNow();
+        if (entries === null) {
+          this.burst = 0;
+          const wait = this.until ? Math.max(0, Math.min(REPLAY_WAIT_MS, this.until.ms - Date.now() + 1)) : Infinity;
+          entries = await this.reader.next(wait, this.abort.signal);
+          if (!this.open) break;
+        }
         if (this.until) entries = entries.filter((e) => compareIds(e.id, this.until!.id) <= 0);
         if (entries.length > 0) {
           this.cork();
-          this.sender.send(entries);
+          this.burst += this.sender.send(entries);
           this.sent();
         }
         if (this.until && this.replayDone(this.until, entries.length === 0)) {

@@ -64,6 +64,7 @@ export class SseService {
       const reader = await this.readers.openPath(user, device, path, options.lastEventId ?? options.lastEntryId, {
         count: options.count,
         latest: options.latest,
+        readAhead: true,
       });
       try {
         res.writeHead(200, SSE_HEADERS);

@@ -164,7 +164,11 @@ export class WsDataGateway implements OnModuleInit, OnModuleDestroy {
     }
     const until = query.until === undefined ? undefined : replayEnd(query.until);
     // Cursors are resolved (`$` by Redis) at the request, before the socket is accepted.
-    const reader = await this.readers.openPath(user, device, path, query.lastEntryId, { count, latest: query.latest });
+    const reader = await this.readers.openPath(user, device, path, query.lastEntryId, {
+      count,
+      latest: query.latest,
+      readAhead: true,
+    });
     let ws: WebSocket;
     try {
       ws = await this.accept(u, 'pull');

@@ -11,6 +11,8 @@ interface Tail {
   /** Every entry after `ringStart` up to `lastId`, oldest first. */
   ring: StreamEntry[];
   ringStart: string;
+  /** Sequence number of `ring[0]`: entries ever appended minus those still in the ring. */
+  base: number;
   ringBytes: number;
   waiters: Set<() => void>;
   refs: number;
@@ -22,6 +24,21 @@ const RING_BYTES = 16 * 1024 * 1024;
 const READ_COUNT = 1000;
 const BLOCK_MS = 5000;
 const LINGER_MS = 30_000;
+/** Read-ahead of readers catching up from Redis: a page of about this many bytes... */
+const AHEAD_PAGE_BYTES = 256 * 1024;
+/** ...of at most this many entries... */
+const AHEAD_MAX_ENTRIES = 100;
+/** ...while all readers of the process together hold less than this. */
+const AHEAD_BUDGET_BYTES = 64 * 1024 * 1024;
+const NOTHING = Object.freeze([]) as unknown as StreamEntry[];
+
+/**
+ * A reader's place in one followed stream's ring (the sequence number of the next entry it would
+ * take), so that reading at the tail needs no search. Only a hint: checked against the cursor.
+ */
+export interface RingMark {
+  seq: number;
+}
 
 /**
  * The per-process read hub: one loop on one dedicated blocking connection XREADs every stream
@@ -42,6 +59,8 @@ export class ReadHub implements OnModuleInit, OnApplicationShutdown {
   private stale = false;
   private wake?: () => void;
   private sweeper?: NodeJS.Timeout;
+  /** Bytes held in readers' read-ahead pages (see `pageSize`). */
+  private aheadBytes = 0;
 
   constructor(
     private readonly streams: RedisStreamsService,
@@ -112,7 +131,16 @@ export class ReadHub implements OnModuleInit, OnApplicationShutdown {
   private open(key: string, lastId: string): Tail {
     let tail = this.tails.get(key);
     if (!tail) {
-      tail = { lastId, ring: [], ringStart: lastId, ringBytes: 0, waiters: new Set(), refs: 0, idleSince: Date.now() };
+      tail = {
+        lastId,
+        ring: [],
+        ringStart: lastId,
+        base: 0,
+        ringBytes: 0,
+        waiters: new Set(),
+        refs: 0,
+        idleSince: Date.now(),
+      };
       this.tails.set(key, tail);
       this.kick();
     }
@@ -128,13 +156,28 @@ export class ReadHub implements OnModuleInit, OnApplicationShutdown {
 
   /** Up to `count` entries after `after`, oldest first: from the ring when it covers `after`. */
   async fetch(key: string, after: string, count: number): Promise<StreamEntry[]> {
+    return this.fromRing(key, after, count, { seq: -1 }) ?? this.streams.range(key, `(${after}`, '+', count);
+  }
+
+  /**
+   * Up to `count` entries after `after` from the ring, synchronously; null when the stream is not
+   * followed or `after` is older than the ring (the caller reads Redis). `mark` is moved past the
+   * entries returned.
+   */
+  fromRing(key: string, after: string, count: number, mark: RingMark): StreamEntry[] | null {
     const tail = this.tails.get(key);
-    if (tail && compareIds(after, tail.ringStart) >= 0) {
-      if (compareIds(after, tail.lastId) >= 0) return [];
-      const i = upperBound(tail.ring, after);
-      return tail.ring.slice(i, i + count);
+    if (!tail) return null;
+    const ring = tail.ring;
+    let i = mark.seq - tail.base;
+    const marked = i >= 0 && i <= ring.length && (i === 0 ? tail.ringStart : ring[i - 1].id) === after;
+    if (!marked) {
+      if (compareIds(after, tail.ringStart) < 0) return null;
+      i = compareIds(after, tail.lastId) >= 0 ? ring.length : upperBound(ring, after);
     }
-    return this.streams.range(key, `(${after}`, '+', count);
+    const n = Math.min(count, ring.length - i);
+    mark.seq = tail.base + i + Math.max(n, 0);
+    if (n <= 0) return NOTHING;
+    return n === 1 ? [ring[i]] : ring.slice(i, i + n);
   }
 
   /** The newest `count` entries after `after`, oldest first (frame dropping). */
@@ -152,24 +195,42 @@ export class ReadHub implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Resolves when any of `keys` has an entry after its cursor, after `timeoutMs`, or on abort.
-   * Checks the cursors first, so an entry that arrived before the call is never waited for.
+   * How many entries a reader that wants `count` should read from Redis when it is behind the
+   * ring: about a megabyte's worth of entries of `entryBytes` (fewer round trips and socket writes
+   * per entry), or just `count` once the process-wide read-ahead budget is spent.
    */
-  wait(keys: string[], cursors: string[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    const tails = keys.map((k) => this.tails.get(k));
-    if (!this.running || signal?.aborted) return Promise.resolve();
-    if (tails.some((t, i) => t && compareIds(t.lastId, cursors[i]) > 0)) return Promise.resolve();
-    return new Promise((done) => {
-      const finish = (): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', finish);
-        for (const t of tails) t?.waiters.delete(finish);
-        done();
-      };
-      const timer = setTimeout(finish, timeoutMs);
-      signal?.addEventListener('abort', finish, { once: true });
-      for (const t of tails) t?.waiters.add(finish);
-    });
+  pageSize(count: number, entryBytes: number): number {
+    if (this.aheadBytes >= AHEAD_BUDGET_BYTES) return count;
+    return Math.max(count, Math.min(AHEAD_MAX_ENTRIES, Math.floor(AHEAD_PAGE_BYTES / Math.max(entryBytes, 1))));
+  }
+
+  /** Bytes readers hold read ahead of what they handed out, process-wide (metrics and tests). */
+  get readAheadBytes(): number {
+    return this.aheadBytes;
+  }
+
+  /** Readers report the bytes they take into (+) and hand out of (−) their read-ahead. */
+  holdAhead(bytes: number): void {
+    this.aheadBytes += bytes;
+  }
+
+  /** True when any of `keys` has an entry after its cursor (or the hub stopped: stop waiting). */
+  hasNewer(keys: string[], cursors: string[]): boolean {
+    if (!this.running) return true;
+    for (let i = 0; i < keys.length; i++) {
+      const tail = this.tails.get(keys[i]);
+      if (tail && tail.lastId !== cursors[i] && compareIds(tail.lastId, cursors[i]) > 0) return true;
+    }
+    return false;
+  }
+
+  /** Calls `wake` (once, then forgets it) when any of `keys` gets new entries or the hub stops. */
+  watch(keys: string[], wake: () => void): void {
+    for (const key of keys) this.tails.get(key)?.waiters.add(wake);
+  }
+
+  unwatch(keys: string[], wake: () => void): void {
+    for (const key of keys) this.tails.get(key)?.waiters.delete(wake);
   }
 
   private notify(tail: Tail): void {
@@ -237,6 +298,7 @@ export class ReadHub implements OnModuleInit, OnApplicationShutdown {
       if (drop > 0) {
         tail.ringStart = tail.ring[drop - 1].id;
         tail.ring = tail.ring.slice(drop);
+        tail.base += drop;
       }
       this.notify(tail);
     }
