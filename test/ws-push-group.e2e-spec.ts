@@ -184,6 +184,26 @@ describe('WebSocket push: group commit', () => {
     expect(announced).not.toContain(`default:${refused}`);
   });
 
+  it('writes behind retention fetches keep call order and are all stored', async () => {
+    const [known, fresh1, fresh2] = [sid(), sid(), sid()];
+    await write(known, '0');
+    const results = await Promise.all([
+      write(known, '1'),
+      write(fresh1, 'a'),
+      write(known, '2'),
+      write(fresh2, 'b'),
+      write(known, '3'),
+    ]);
+    expect((await entries(ctx.redis, `default:${known}`)).slice(1)).toEqual(
+      [0, 2, 4].map((i, n) => ({ id: results[i][0], data: Buffer.from(String(n + 1)) })),
+    );
+    expect((await entries(ctx.redis, `default:${fresh1}`)).map((e) => e.id)).toEqual(results[1]);
+    expect((await entries(ctx.redis, `default:${fresh2}`)).map((e) => e.id)).toEqual(results[3]);
+    // Stored in call order: each id is at least the one before it in time.
+    const times = results.map(([id]) => Number(id.split('-')[0]));
+    expect([...times].sort((x, y) => x - y)).toEqual(times);
+  });
+
   it('a group past 1,000 entries is sent at once, the rest at the end of the turn', async () => {
     const s = sid();
     await write(s, 'warm-up');

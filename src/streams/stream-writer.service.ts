@@ -17,6 +17,8 @@ export interface EntryToWrite {
 /** One write waiting in the group that is sent to Redis at the end of the event-loop turn. */
 interface Pending {
   batch: NewEntry[];
+  /** The distinct keys of `batch`. */
+  keys: string[];
   bytes: number;
   transport: string;
   resolve(ids: string[]): void;
@@ -30,8 +32,13 @@ const GROUP_MAX_BYTES = 4 * 1024 * 1024;
 /** The one write path of every transport: permission per stream, retention, one atomic write. */
 @Injectable()
 export class StreamWriter {
-  /** Settles once the last write that had to fetch retention settings has joined the group. */
-  private queue: Promise<void> | null = null;
+  /**
+   * Writes waiting for retention settings, in call order, with every write issued after them
+   * (so that none overtakes another); they join the group as soon as the settings are cached.
+   */
+  private blocked: Pending[] = [];
+  /** Keys whose retention settings are being fetched. */
+  private fetching = new Set<string>();
   /** Writes issued in this event-loop turn, sent together as one Redis call (group commit). */
   private group: Pending[] = [];
   /** Retention of the group's keys, as fetched or cached when its writes joined. */
@@ -65,7 +72,7 @@ export class StreamWriter {
    * (so one socket's batches get increasing ids and in-order acks) without waiting for each
    * other's replies: the writes of one event-loop turn go as one call, in which each is checked
    * and stored on its own (a refused write does not fail the others); when retention settings
-   * must be fetched, later writes queue behind that.
+   * must be fetched, later writes wait behind that.
    */
   write(user: AuthUser, device: string, entries: EntryToWrite[], transport: string): Promise<string[]> {
     if (entries.length === 0) return Promise.resolve([]);
@@ -90,20 +97,53 @@ export class StreamWriter {
     let bytes = 0;
     for (const e of batch) bytes += e.data.length;
     return new Promise<string[]>((resolve, reject) => {
-      const write: Pending = { batch, bytes, transport, resolve, reject };
-      if (!this.queue) {
+      const write: Pending = { batch, keys, bytes, transport, resolve, reject };
+      if (this.blocked.length === 0) {
         if (this.hasPolicies(keys)) return this.join(write, null);
         const cached = this.meta.cachedPolicies(keys);
         if (cached) return this.join(write, cached);
       }
-      const gate = (this.queue ?? Promise.resolve())
-        .then(() => this.meta.trimPolicies(keys))
-        .then((policies) => this.join(write, policies), reject);
-      this.queue = gate;
-      void gate.then(() => {
-        if (this.queue === gate) this.queue = null;
-      });
+      this.blocked.push(write);
+      // Fetched now, alongside the fetch it waits for, rather than after it.
+      if (!this.hasPolicies(keys) && !this.meta.cachedPolicies(keys)) this.fetch(keys);
     });
+  }
+
+  /** Fetches the retention settings of `keys` not being fetched yet, then lets blocked writes go. */
+  private fetch(keys: string[]): void {
+    const missing = keys.filter((key) => !this.fetching.has(key));
+    if (missing.length === 0) return;
+    for (const key of missing) this.fetching.add(key);
+    this.meta.trimPolicies(missing).then(
+      () => {
+        for (const key of missing) this.fetching.delete(key);
+        this.unblock();
+      },
+      (err) => {
+        for (const key of missing) this.fetching.delete(key);
+        const failed = this.blocked.filter((w) => w.keys.some((key) => missing.includes(key)));
+        this.blocked = this.blocked.filter((w) => !failed.includes(w));
+        for (const w of failed) w.reject(err);
+        this.unblock();
+      },
+    );
+  }
+
+  /** Moves blocked writes into the group, in order, up to the first whose settings are not cached. */
+  private unblock(): void {
+    const blocked = this.blocked;
+    let n = 0;
+    for (; n < blocked.length; n++) {
+      const write = blocked[n];
+      if (this.hasPolicies(write.keys)) this.join(write, null);
+      else {
+        const cached = this.meta.cachedPolicies(write.keys);
+        if (!cached) break;
+        this.join(write, cached);
+      }
+    }
+    blocked.splice(0, n);
+    if (blocked.length > 0) this.fetch(blocked[0].keys);
   }
 
   /** True when the group already holds the retention of every key (fetched in this turn). */
