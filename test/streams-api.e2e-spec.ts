@@ -138,7 +138,6 @@ describe('REST /streams: listings, descriptions, metadata, deletion, retention',
     await pipe.exec();
     const fresh = (await r.xadd('default:aged', '*', 'd', 'fresh')) as string;
     await as(dev).put('/streams/aged').send({ max_age_ms: 60_000, maxlen: 0 }).expect(200);
-    // Same users: passport's `jwt` strategy is process-wide, the last app started registers it.
     const other = await startApp(redis.url, env);
     try {
       await r.del(SWEEP_LOCK_KEY);

@@ -1,10 +1,8 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AppConfig } from '../config/app-config';
 import { JwtAuthGuard } from './jwt-auth.guard';
-import { JwtStrategy } from './jwt.strategy';
 import { PermissionsService } from './permissions.service';
 import { TokenController } from './token.controller';
 import { JwtKey, TokenService } from './token.service';
@@ -14,7 +12,6 @@ import { WsAuthService } from './ws-auth.service';
 @Global()
 @Module({
   imports: [
-    PassportModule,
     ThrottlerModule.forRootAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => [{ name: 'default', ttl: 60_000, limit: config.get('AUTH_RATE_LIMIT') }],
@@ -25,7 +22,6 @@ import { WsAuthService } from './ws-auth.service';
     { provide: JwtKey, inject: [AppConfig], useFactory: (config: AppConfig) => new JwtKey(config) },
     UsersService,
     TokenService,
-    JwtStrategy,
     PermissionsService,
     WsAuthService,
     { provide: APP_GUARD, useClass: JwtAuthGuard },

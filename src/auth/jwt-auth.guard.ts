@@ -1,37 +1,51 @@
-import { ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { GqlContextType, GqlExecutionContext } from '@nestjs/graphql';
-import { AuthGuard } from '@nestjs/passport';
+import type { IncomingMessage } from 'node:http';
 import { AppConfig } from '../config/app-config';
+import { AuthUser } from './auth-user';
 import { IS_PUBLIC, PUBLIC_WHEN } from './public.decorator';
+import { extractToken } from './token-extractor';
+import { InvalidTokenError, TokenService } from './token.service';
 
-/** The global guard: every HTTP route and GraphQL operation needs a token unless `@Public()`. */
+type AuthedRequest = IncomingMessage & { user?: AuthUser };
+
+const NOT_AUTHENTICATED = 'Not authenticated: a valid bearer token is required';
+
+/**
+ * The global guard: every HTTP route and GraphQL operation needs a token unless `@Public()`.
+ * Verifies the bearer token with TokenService (the same check as WebSocket upgrades) and sets
+ * `req.user`.
+ */
 @Injectable()
-export class JwtAuthGuard extends AuthGuard('jwt') {
+export class JwtAuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly config: AppConfig,
-  ) {
-    super();
-  }
+    private readonly tokens: TokenService,
+  ) {}
 
-  override getRequest(context: ExecutionContext): unknown {
-    if (context.getType<GqlContextType>() === 'graphql') {
-      return GqlExecutionContext.create(context).getContext<{ req: unknown }>().req;
-    }
-    return context.switchToHttp().getRequest();
-  }
-
-  override canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean {
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
     if (isPublic) return true;
     const when = this.reflector.get<'METRICS_PUBLIC' | undefined>(PUBLIC_WHEN, context.getHandler());
     if (when && this.config.get(when)) return true;
-    return super.canActivate(context) as Promise<boolean>;
+    const req = this.request(context);
+    const token = req && extractToken(req);
+    if (!token) throw new UnauthorizedException(NOT_AUTHENTICATED);
+    try {
+      req.user = this.tokens.verify(token);
+    } catch (err) {
+      if (err instanceof InvalidTokenError) throw new UnauthorizedException(NOT_AUTHENTICATED);
+      throw err;
+    }
+    return true;
   }
 
-  override handleRequest<T>(err: unknown, user: T): T {
-    if (err || !user) throw new UnauthorizedException('Not authenticated: a valid bearer token is required');
-    return user;
+  private request(context: ExecutionContext): AuthedRequest | undefined {
+    if (context.getType<GqlContextType>() === 'graphql') {
+      return GqlExecutionContext.create(context).getContext<{ req?: AuthedRequest }>().req;
+    }
+    return context.switchToHttp().getRequest<AuthedRequest>();
   }
 }
