@@ -193,7 +193,7 @@ describe('reliability: hostile ids and resource limits', () => {
     expect(await check.exists('default:big')).toBe(0);
   });
 
-  it('refuses connections past WS_MAX_CONNECTIONS_PER_USER with 503; other users and freed slots still work', async () => {
+  it('refuses connections past WS_MAX_CONNECTIONS_PER_USER with 429; other users and freed slots still work', async () => {
     const open = [
       await TestSocket.open(`${svc.ws}/data/lim/pull`, token),
       await TestSocket.open(`${svc.ws}/data/lim/push`, token),
@@ -202,7 +202,7 @@ describe('reliability: hostile ids and resource limits', () => {
     const refused = await TestSocket.open(`${svc.ws}/data/lim/pull`, token).catch(
       (e: { status: number; body: string }) => e,
     );
-    expect(refused).toMatchObject({ status: 503 });
+    expect(refused).toMatchObject({ status: 429 });
     expect(JSON.parse((refused as { body: string }).body)).toEqual({
       detail: 'Too many WebSocket connections for this user (limit 3)',
     });

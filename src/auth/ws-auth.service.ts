@@ -8,7 +8,7 @@ import { InvalidTokenError, TokenService } from './token.service';
 /** An upgrade refused before the WebSocket is accepted: written as a plain HTTP answer. */
 export class UpgradeRefusal extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 429 | 503,
     readonly detail: string,
   ) {
     super(detail);
@@ -20,6 +20,7 @@ const REASONS: Record<UpgradeRefusal['status'], string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  429: 'Too Many Requests',
   503: 'Service Unavailable',
 };
 

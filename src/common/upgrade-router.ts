@@ -82,7 +82,7 @@ export class UpgradeRouter implements OnApplicationBootstrap {
     if (this.reserved.has(req)) return;
     const open = this.perUser.get(username) ?? 0;
     if (open >= this.maxPerUser) {
-      throw new UpgradeRefusal(503, `Too many WebSocket connections for this user (limit ${this.maxPerUser})`);
+      throw new UpgradeRefusal(429, `Too many WebSocket connections for this user (limit ${this.maxPerUser})`);
     }
     this.perUser.set(username, open + 1);
     this.reserved.set(req, username);
