@@ -204,6 +204,19 @@ describe('WebSocket push: group commit', () => {
     expect([...times].sort((x, y) => x - y)).toEqual(times);
   });
 
+  it('large single entries go as plain XADDs between the script calls, in call order', async () => {
+    const s = sid();
+    await write(s, 'warm-up');
+    const big = (c: string): string => c.repeat(40 * 1024);
+    const payloads = ['a', big('B'), 'c', 'd', big('E'), 'f'];
+    const before = await scriptCalls(ctx.redis);
+    const ids = await Promise.all(payloads.map((p) => write(s, p)));
+    expect(await scriptCalls(ctx.redis)).toBe(before + 3);
+    const stored = (await entries(ctx.redis, `default:${s}`)).slice(1);
+    expect(stored.map((e) => e.id)).toEqual(ids.flat());
+    expect(stored.map((e) => e.data.toString())).toEqual(payloads);
+  });
+
   it('a group past 1,000 entries is sent at once, the rest at the end of the turn', async () => {
     const s = sid();
     await write(s, 'warm-up');
