@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { AuthUser } from '../auth/auth-user';
-import { EntryToWrite, StreamWriter } from '../streams/stream-writer.service';
+import { EntryToWrite, StreamWriter, WriteDone } from '../streams/stream-writer.service';
 import { parseJsonPush } from './json-frames';
 import { CodecError, HeaderItem, parsePushHeader, planEntries, splitBlob } from './push-codec';
 import { closeFor, closeWith, CLOSE } from './ws-close';
@@ -20,10 +20,38 @@ export interface PushTarget {
  * they arrive (never one awaited round trip per entry or per batch); the socket is paused while
  * more than `maxInFlight` bytes wait for Redis.
  */
+/** A batch given to the writer, waiting for its turn to be acked. */
+class InFlight implements WriteDone {
+  settled = false;
+  ids?: string[];
+  error?: unknown;
+
+  constructor(
+    private readonly session: PushSession,
+    readonly bytes: number,
+  ) {}
+
+  stored(ids: string[]): void {
+    this.settled = true;
+    this.ids = ids;
+    this.session.settle();
+  }
+
+  failed(err: unknown): void {
+    this.settled = true;
+    this.error = err;
+    this.session.settle();
+  }
+}
+
 export class PushSession {
   private pending: HeaderItem[] | null = null;
-  /** Settles after the last batch's ack was sent (or the socket failed). */
-  private chain: Promise<void> = Promise.resolve();
+  /** Batches in the order they were received; acks leave in this order. */
+  private inFlight: InFlight[] = [];
+  /** Index in `inFlight` of the oldest batch not acked yet. */
+  private head = 0;
+  /** Called once every batch received so far has been acked (or failed). */
+  private idle: (() => void)[] = [];
   private inFlightBytes = 0;
   private paused = false;
   private failed = false;
@@ -42,7 +70,8 @@ export class PushSession {
 
   /** Resolves when every batch received so far is stored and acked (for graceful shutdown). */
   settled(): Promise<void> {
-    return this.chain;
+    if (this.head === this.inFlight.length) return Promise.resolve();
+    return new Promise((done) => this.idle.push(done));
   }
 
   private onFrame(data: Buffer, isBinary: boolean): void {
@@ -81,29 +110,37 @@ export class PushSession {
   }
 
   private submit(entries: EntryToWrite[], bytes: number): void {
-    const { user, device, query } = this.target;
-    const stored = this.writer.write(user, device, entries, 'ws');
+    const { user, device } = this.target;
+    const batch = new InFlight(this, bytes);
+    this.inFlight.push(batch);
     this.inFlightBytes += bytes;
     if (!this.paused && this.inFlightBytes > this.maxInFlight) {
       this.paused = true;
       this.ws.pause();
     }
-    // Acks leave in batch order even when replies resolve in the same tick.
-    this.chain = this.chain
-      .then(() => stored)
-      .then(
-        (ids) => {
-          this.release(bytes);
-          if (query.ack && !this.failed) {
-            this.cork();
-            this.ws.send(ids.join(','));
-          }
-        },
-        (err) => {
-          this.release(bytes);
-          this.fail(err);
-        },
-      );
+    this.writer.submit(user, device, entries, 'ws', batch);
+  }
+
+  /** Acks the batches whose turn has come (a batch settled), in the order they were received. */
+  settle(): void {
+    const queue = this.inFlight;
+    while (this.head < queue.length && queue[this.head].settled) {
+      const batch = queue[this.head++];
+      this.release(batch.bytes);
+      if (!batch.ids) this.fail(batch.error);
+      else if (this.target.query.ack && !this.failed) {
+        this.cork();
+        this.ws.send(batch.ids.join(','));
+      }
+    }
+    if (this.head === queue.length) {
+      this.inFlight = [];
+      this.head = 0;
+      for (const done of this.idle.splice(0)) done();
+    } else if (this.head > 1024 && this.head * 2 > queue.length) {
+      this.inFlight = queue.slice(this.head);
+      this.head = 0;
+    }
   }
 
   /**
@@ -140,7 +177,7 @@ export class PushSession {
   async shutdown(): Promise<void> {
     this.stopping = true;
     this.ws.pause();
-    await this.chain;
+    await this.settled();
     // Read again (frames are ignored now), or the peer's close reply is never seen and the
     // shutdown waits for its timeout before it terminates the socket.
     this.ws.resume();

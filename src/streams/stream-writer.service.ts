@@ -14,6 +14,12 @@ export interface EntryToWrite {
   data: Buffer;
 }
 
+/** Told once how a write ended: stored (with its ids, in entry order) or refused. */
+export interface WriteDone {
+  stored(ids: string[]): void;
+  failed(err: unknown): void;
+}
+
 /** One write waiting in the group that is sent to Redis at the end of the event-loop turn. */
 interface Pending {
   batch: NewEntry[];
@@ -21,8 +27,7 @@ interface Pending {
   keys: string[];
   bytes: number;
   transport: string;
-  resolve(ids: string[]): void;
-  reject(err: unknown): void;
+  done: WriteDone;
 }
 
 /** A group this large is sent at once rather than at the end of the turn. */
@@ -75,7 +80,12 @@ export class StreamWriter {
    * must be fetched, later writes wait behind that.
    */
   write(user: AuthUser, device: string, entries: EntryToWrite[], transport: string): Promise<string[]> {
-    if (entries.length === 0) return Promise.resolve([]);
+    return new Promise((stored, failed) => this.submit(user, device, entries, transport, { stored, failed }));
+  }
+
+  /** `write` for callers that keep their own record of each write: `done` is told how it ended. */
+  submit(user: AuthUser, device: string, entries: EntryToWrite[], transport: string, done: WriteDone): void {
+    if (entries.length === 0) return done.stored([]);
     let batch: NewEntry[];
     let keys: string[];
     try {
@@ -92,21 +102,19 @@ export class StreamWriter {
         batch = entries.map((e) => ({ key: keyOf.get(e.streamId)!, id: e.id, data: e.data }));
       }
     } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      return done.failed(err);
     }
     let bytes = 0;
     for (const e of batch) bytes += e.data.length;
-    return new Promise<string[]>((resolve, reject) => {
-      const write: Pending = { batch, keys, bytes, transport, resolve, reject };
-      if (this.blocked.length === 0) {
-        if (this.hasPolicies(keys)) return this.join(write, null);
-        const cached = this.meta.cachedPolicies(keys);
-        if (cached) return this.join(write, cached);
-      }
-      this.blocked.push(write);
-      // Fetched now, alongside the fetch it waits for, rather than after it.
-      if (!this.hasPolicies(keys) && !this.meta.cachedPolicies(keys)) this.fetch(keys);
-    });
+    const write: Pending = { batch, keys, bytes, transport, done };
+    if (this.blocked.length === 0) {
+      if (this.hasPolicies(keys)) return this.join(write, null);
+      const cached = this.meta.cachedPolicies(keys);
+      if (cached) return this.join(write, cached);
+    }
+    this.blocked.push(write);
+    // Fetched now, alongside the fetch it waits for, rather than after it.
+    if (!this.hasPolicies(keys) && !this.meta.cachedPolicies(keys)) this.fetch(keys);
   }
 
   /** Fetches the retention settings of `keys` not being fetched yet, then lets blocked writes go. */
@@ -123,7 +131,7 @@ export class StreamWriter {
         for (const key of missing) this.fetching.delete(key);
         const failed = this.blocked.filter((w) => w.keys.some((key) => missing.includes(key)));
         this.blocked = this.blocked.filter((w) => !failed.includes(w));
-        for (const w of failed) w.reject(err);
+        for (const w of failed) w.done.failed(err);
         this.unblock();
       },
     );
@@ -189,12 +197,12 @@ export class StreamWriter {
           this.count(group, results);
           for (let i = 0; i < group.length; i++) {
             const r = results[i];
-            if (r instanceof Error) group[i].reject(r);
-            else group[i].resolve(r);
+            if (r instanceof Error) group[i].done.failed(r);
+            else group[i].done.stored(r);
           }
         },
         (err) => {
-          for (const w of group) w.reject(err);
+          for (const w of group) w.done.failed(err);
         },
       );
   }
