@@ -147,6 +147,22 @@ describe('WebSocket push: group commit', () => {
     ok.close();
   });
 
+  it('a refused batch behind pipelined ones: their acks first, in order, then the close', async () => {
+    const s = sid();
+    const ws = await TestSocket.open(`${ctx.svc.ws}/data/${s}/push?ack=1`, ctx.token);
+    const frames: (string | Buffer)[] = ['one', 'two', 'three'].map((x) => Buffer.from(x));
+    frames.push(JSON.stringify([[s, '1-1', 0]]), Buffer.from('too small'), Buffer.from('after'));
+    await Promise.all(frames.map((f) => ws.send(f).catch(() => undefined)));
+    const acks = [await ws.nextText(), await ws.nextText(), await ws.nextText()];
+    const closed = await ws.closedWith();
+    expect(closed.code).toBe(1011);
+    expect(closed.reason).toMatch(/id/);
+    expect(ws.frames).toEqual([]);
+    const stored = await entries(ctx.redis, `default:${s}`);
+    expect(stored.slice(0, 3)).toEqual(acks.map((id, i) => ({ id, data: frames[i] })));
+    expect(stored.map((e) => e.data.toString())).not.toContain('too small');
+  });
+
   it('explicit ids interleaved with auto ids keep call order and are checked against the writes before them', async () => {
     const s = sid();
     const future = `${Date.now() + 10_000_000}-0`;
