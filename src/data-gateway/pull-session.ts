@@ -1,10 +1,10 @@
-import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { compareIds } from '../redis/entry-id';
 import { StreamReader } from '../streams/stream-reader';
 import { MessageSender } from './message-sender';
 import { closeFor, closeWith, CLOSE } from './ws-close';
 import { PullQuery } from './ws-query';
+import { TickCork } from './tick-cork';
 
 /** Longest single wait of a replay (`until`) before its end is checked again. */
 const REPLAY_WAIT_MS = 30_000;
@@ -27,7 +27,7 @@ export class PullSession {
   private frameSeen = true;
   private frameWaiter?: () => void;
   private lastSent = 0;
-  private corked = false;
+  private readonly tick: TickCork;
   /** Bytes sent since the session last gave up the event loop. */
   private burst = 0;
   /** Set with the abort, when the socket closes. */
@@ -40,6 +40,7 @@ export class PullSession {
     private readonly query: PullQuery,
     private readonly until?: ReplayEnd,
   ) {
+    this.tick = new TickCork(ws);
     ws.on('message', () => {
       this.frameSeen = true;
       this.frameWaiter?.();
@@ -79,7 +80,7 @@ export class PullSession {
         }
         if (this.until) entries = entries.filter((e) => compareIds(e.id, this.until!.id) <= 0);
         if (entries.length > 0) {
-          this.cork();
+          this.tick.cork();
           this.burst += this.sender.send(entries);
           this.sent();
         }
@@ -100,23 +101,6 @@ export class PullSession {
   private replayDone(until: ReplayEnd, idle: boolean): boolean {
     if (this.reader.cursors.every((c) => compareIds(c, until.id) >= 0)) return true;
     return idle && Date.now() > until.ms;
-  }
-
-  /**
-   * Holds this socket's writes until the end of the tick, so that a header and its blob (and every
-   * message of a reader catching up) leave in one write system call instead of one per frame. The
-   * frames and their order are unchanged; on loopback each write costs tens of µs, which bounded
-   * fan-out (bench/, BENCHMARKS.md).
-   */
-  private cork(): void {
-    const socket = (this.ws as unknown as { _socket?: Socket })._socket;
-    if (this.corked || !socket) return;
-    this.corked = true;
-    socket.cork();
-    process.nextTick(() => {
-      this.corked = false;
-      socket.uncork();
-    });
   }
 
   private sent(): void {

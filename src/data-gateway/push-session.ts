@@ -1,4 +1,3 @@
-import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { AuthUser } from '../auth/auth-user';
 import { EntryToWrite, StreamWriter, WriteDone } from '../streams/stream-writer.service';
@@ -6,6 +5,7 @@ import { parseJsonPush } from './json-frames';
 import { CodecError, HeaderItem, parsePushHeader, planEntries, splitBlob } from './push-codec';
 import { closeFor, closeWith, CLOSE } from './ws-close';
 import { PushQuery } from './ws-query';
+import { TickCork } from './tick-cork';
 
 export interface PushTarget {
   user: AuthUser;
@@ -55,7 +55,7 @@ export class PushSession {
   private inFlightBytes = 0;
   private paused = false;
   private failed = false;
-  private corked = false;
+  private readonly tick: TickCork;
   /** Set by shutdown(): frames that arrive from then on are not stored. */
   private stopping = false;
 
@@ -65,6 +65,7 @@ export class PushSession {
     private readonly writer: StreamWriter,
     private readonly maxInFlight: number,
   ) {
+    this.tick = new TickCork(ws);
     ws.on('message', (data: Buffer, isBinary: boolean) => this.onFrame(data, isBinary));
   }
 
@@ -129,7 +130,7 @@ export class PushSession {
       this.release(batch.bytes);
       if (!batch.ids) this.fail(batch.error);
       else if (this.target.query.ack && !this.failed) {
-        this.cork();
+        this.tick.cork();
         this.ws.send(batch.ids.join(','));
       }
     }
@@ -141,21 +142,6 @@ export class PushSession {
       this.inFlight = queue.slice(this.head);
       this.head = 0;
     }
-  }
-
-  /**
-   * Holds the socket's writes until the end of the tick: the acks of the batches stored by one
-   * Redis call leave in one write system call instead of one each (each costs tens of µs).
-   */
-  private cork(): void {
-    const socket = (this.ws as unknown as { _socket?: Socket })._socket;
-    if (this.corked || !socket) return;
-    this.corked = true;
-    socket.cork();
-    process.nextTick(() => {
-      this.corked = false;
-      socket.uncork();
-    });
   }
 
   private release(bytes: number): void {
