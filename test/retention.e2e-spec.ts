@@ -1,6 +1,8 @@
 import Redis from 'ioredis';
 import request from 'supertest';
 import { RetentionService, SWEEP_LOCK_KEY } from '../src/streams/retention.service';
+import { StreamKeys } from '../src/streams/stream-keys.service';
+import { StreamMetaService } from '../src/streams/stream-meta.service';
 import { redisClient, startApp, startRedis, TestApp, tokenFor } from './harness';
 
 /**
@@ -108,5 +110,31 @@ describe('retention: maxlen and max_age_ms on write and in the sweep', () => {
     expect(left.map(([id]) => id)).toEqual(ids.slice(ids.length - left.length));
     // a stream without metadata is trimmed by its writes (STREAM_MAXLEN), not by the sweep
     expect(await r.xlen('default:no-meta')).toBe(1000);
+  });
+
+  it('keeps writing with cached settings past the cache time and picks up a change made elsewhere', async () => {
+    const meta = svc.app.get(StreamMetaService);
+    const key = 'default:swr';
+    expect((await meta.trimPolicies([key])).get(key)).toEqual({ maxlen: 1000 });
+    // Another instance (or a tool) changes the settings straight in Redis.
+    await r.set(svc.app.get(StreamKeys).metaKey(key), JSON.stringify({ maxlen: 5 }));
+    expect(meta.cachedPolicies([key])?.get(key)).toEqual({ maxlen: 1000 });
+    const now = Date.now();
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => now + 6000);
+    try {
+      // Past the cache time: the old settings are still served at once (no write waits)...
+      expect(meta.cachedPolicies([key])?.get(key)).toEqual({ maxlen: 1000 });
+      // ...while they are fetched again in the background.
+      let seen: unknown;
+      for (let i = 0; i < 100 && !seen; i++) {
+        await new Promise((done) => setTimeout(done, 10));
+        const p = meta.cachedPolicies([key])?.get(key);
+        if (p?.maxlen === 5) seen = p;
+      }
+      expect(seen).toEqual({ maxlen: 5 });
+    } finally {
+      clock.mockRestore();
+    }
+    expect(meta.cachedPolicies(['default:never-seen'])).toBeNull();
   });
 });

@@ -35,6 +35,10 @@ function nonNegativeInt(value: unknown): number | undefined {
 export class StreamMetaService {
   private readonly defaultMaxlen: number;
   private readonly policies = new Map<string, { maxlen?: number; maxAgeMs?: number; until: number }>();
+  /** Keys whose settings are being fetched again in the background. */
+  private readonly refreshing = new Set<string>();
+  /** Moves on every set()/delete(), so that a read begun before one is not cached. */
+  private epoch = 0;
 
   constructor(
     private readonly connections: RedisConnections,
@@ -54,19 +58,38 @@ export class StreamMetaService {
   async set(key: string, meta: StreamMeta, merge: boolean): Promise<StreamMeta> {
     const next = merge ? { ...((await this.get([key]))[0] ?? {}), ...meta } : meta;
     await this.connections.command.set(this.keys.metaKey(key), JSON.stringify(next));
+    this.epoch++;
     this.policies.delete(key);
     return next;
   }
 
   async delete(key: string): Promise<void> {
     await this.connections.command.del(this.keys.metaKey(key));
+    this.epoch++;
     this.policies.delete(key);
   }
 
-  /** Retention for each key when all are cached and fresh, else null (no I/O). */
+  /**
+   * Retention for each key when all are cached, else null (no waiting). Settings older than the
+   * cache time are still used, and fetched again in the background: writes never wait for a
+   * refresh, and a change made elsewhere applies within about POLICY_TTL_MS.
+   */
   cachedPolicies(keys: string[]): Map<string, TrimPolicy> | null {
     const now = Date.now();
-    for (const key of keys) if ((this.policies.get(key)?.until ?? 0) < now) return null;
+    let stale: string[] | undefined;
+    for (const key of keys) {
+      const p = this.policies.get(key);
+      if (!p) return null;
+      if (p.until < now && !this.refreshing.has(key)) (stale ??= []).push(key);
+    }
+    if (stale) {
+      for (const key of stale) this.refreshing.add(key);
+      this.load(stale)
+        .catch(() => undefined)
+        .finally(() => {
+          for (const key of stale) this.refreshing.delete(key);
+        });
+    }
     return this.policiesOf(keys, now);
   }
 
@@ -74,18 +97,27 @@ export class StreamMetaService {
   async trimPolicies(keys: string[]): Promise<Map<string, TrimPolicy>> {
     const now = Date.now();
     const stale = keys.filter((k) => (this.policies.get(k)?.until ?? 0) < now);
-    if (stale.length) {
-      const metas = await this.get(stale);
-      stale.forEach((key, i) => {
-        const meta = metas[i];
-        this.policies.set(key, {
-          maxlen: nonNegativeInt(meta?.maxlen),
-          maxAgeMs: nonNegativeInt(meta?.max_age_ms),
-          until: now + POLICY_TTL_MS,
-        });
-      });
-    }
+    if (stale.length) await this.load(stale);
     return this.policiesOf(keys, now);
+  }
+
+  /** Reads and caches the settings of `keys`, unless a change made here raced with the read. */
+  private async load(keys: string[]): Promise<void> {
+    const epoch = this.epoch;
+    const metas = await this.get(keys);
+    if (epoch !== this.epoch) {
+      // set()/delete() ran meanwhile: what was read may predate it; read again.
+      return this.load(keys);
+    }
+    const until = Date.now() + POLICY_TTL_MS;
+    keys.forEach((key, i) => {
+      const meta = metas[i];
+      this.policies.set(key, {
+        maxlen: nonNegativeInt(meta?.maxlen),
+        maxAgeMs: nonNegativeInt(meta?.max_age_ms),
+        until,
+      });
+    });
   }
 
   private policiesOf(keys: string[], now: number): Map<string, TrimPolicy> {
