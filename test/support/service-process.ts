@@ -32,6 +32,12 @@ export async function buildService(): Promise<{ main: string; cleanup(): void }>
   return { main: join(out, 'main.js'), cleanup: () => rmSync(out, { recursive: true, force: true }) };
 }
 
+/** CPU time (user + system) process `pid` has used so far, in seconds (from /proc, 100 ticks a second). */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** The real service as a child process (`node main.js`) on a fixed port. */
 export class ServiceProcess {
   private child?: ChildProcess;
