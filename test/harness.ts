@@ -80,12 +80,15 @@ export interface Service {
 /**
  * The usual fixture of an e2e file: a private redis-server, the app on it (with `env`), a Redis
  * client and a token, torn down after the file. `env` may be a function for values known only in
- * `beforeAll` (e.g. a users file written there).
+ * `beforeAll` (e.g. a users file written there); `redisArgs` go to redis-server.
  */
-export function useService(env: Record<string, string> | (() => Record<string, string>) = {}): Service {
+export function useService(
+  env: Record<string, string> | (() => Record<string, string>) = {},
+  redisArgs: string[] = [],
+): Service {
   const ctx = {} as Service;
   beforeAll(async () => {
-    ctx.redisServer = await startRedis();
+    ctx.redisServer = await startRedis(redisArgs);
     ctx.svc = await startApp(ctx.redisServer.url, typeof env === 'function' ? env() : env);
     ctx.redis = redisClient(ctx.redisServer.url);
     ctx.token = await tokenFor(ctx.svc.http);

@@ -122,6 +122,12 @@ export class Env {
   @Min(1024)
   PULL_MAX_BUFFERED = 8 * 1024 * 1024;
 
+  /** Bytes of one push socket's frames that may wait for Redis before the socket is read no further. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  PUSH_MAX_IN_FLIGHT = 4 * 1024 * 1024;
+
   @Transform(toInt)
   @IsInt()
   @Min(1024)

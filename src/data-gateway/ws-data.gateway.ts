@@ -143,7 +143,7 @@ export class WsDataGateway implements OnModuleInit, OnModuleDestroy {
       ws,
       { user, device, pathStreams, query },
       this.writer,
-      this.config.get('WS_MAX_PAYLOAD') * 2,
+      this.config.get('PUSH_MAX_IN_FLIGHT'),
     );
     this.pushes.add(session);
     ws.once('close', () => this.pushes.delete(session));
