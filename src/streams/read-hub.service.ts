@@ -13,6 +13,7 @@ interface Tail {
   ringStart: string;
   /** Sequence number of `ring[0]`: entries ever appended minus those still in the ring. */
   base: number;
+  /** What the ring holds: payload bytes plus ENTRY_COST per entry. */
   ringBytes: number;
   waiters: Set<() => void>;
   refs: number;
@@ -21,6 +22,13 @@ interface Tail {
 
 const RING_ENTRIES = 2048;
 const RING_BYTES = 16 * 1024 * 1024;
+/**
+ * All rings together, shared evenly by the followed streams: without it memory grew with the
+ * number of streams (333 streams x 2048 entries in the soak, RELIABILITY.md §5).
+ */
+export const RING_BUDGET = 32 * 1024 * 1024;
+/** Memory of a ring entry beyond its payload (entry, id, Buffer view, pinned reply chunk): ~280 B measured. */
+export const ENTRY_COST = 320;
 const READ_COUNT = 1000;
 const BLOCK_MS = 5000;
 const LINGER_MS = 30_000;
@@ -97,6 +105,13 @@ export class ReadHub implements OnModuleInit, OnApplicationShutdown {
   /** Number of streams the hub is following (for metrics and tests). */
   get size(): number {
     return this.tails.size;
+  }
+
+  /** Bytes held by all rings, counted as RING_BUDGET counts them (for tests). */
+  get ringBytes(): number {
+    let total = 0;
+    for (const tail of this.tails.values()) total += tail.ringBytes;
+    return total;
   }
 
   /** Starts following `keys` (reference counted); returns once each has a known cursor. */
@@ -285,14 +300,15 @@ export class ReadHub implements OnModuleInit, OnApplicationShutdown {
       const tail = this.tails.get(entry.key);
       if (!tail || compareIds(entry.id, tail.lastId) <= 0) continue;
       tail.ring.push(entry);
-      tail.ringBytes += entry.data.length;
+      tail.ringBytes += entry.data.length + ENTRY_COST;
       tail.lastId = entry.id;
       touched.add(tail);
     }
+    const maxBytes = Math.min(RING_BYTES, RING_BUDGET / this.tails.size);
     for (const tail of touched) {
       let drop = 0;
-      while (tail.ring.length - drop > RING_ENTRIES || (tail.ringBytes > RING_BYTES && tail.ring.length - drop > 1)) {
-        tail.ringBytes -= tail.ring[drop].data.length;
+      while (tail.ring.length - drop > RING_ENTRIES || (tail.ringBytes > maxBytes && tail.ring.length - drop > 1)) {
+        tail.ringBytes -= tail.ring[drop].data.length + ENTRY_COST;
         drop++;
       }
       if (drop > 0) {
