@@ -33,9 +33,9 @@ const READ_COUNT = 1000;
 const BLOCK_MS = 5000;
 const LINGER_MS = 30_000;
 /** Read-ahead of readers catching up from Redis: a page of about this many bytes... */
-const AHEAD_PAGE_BYTES = 256 * 1024;
+const AHEAD_PAGE_BYTES = 1024 * 1024;
 /** ...of at most this many entries... */
-const AHEAD_MAX_ENTRIES = 100;
+const AHEAD_MAX_ENTRIES = 1000;
 /** ...while all readers of the process together hold less than this. */
 const AHEAD_BUDGET_BYTES = 64 * 1024 * 1024;
 const NOTHING = Object.freeze([]) as unknown as StreamEntry[];
@@ -67,7 +67,7 @@ export class ReadHub implements OnModuleInit, OnApplicationShutdown {
   private stale = false;
   private wake?: () => void;
   private sweeper?: NodeJS.Timeout;
-  /** Bytes held in readers' read-ahead pages (see `pageSize`). */
+  /** Bytes held in readers' read-ahead pages, payloads plus ENTRY_COST each (see `pageSize`). */
   private aheadBytes = 0;
 
   constructor(

@@ -1,7 +1,7 @@
 import { Cursor, cursorToExclusiveId } from '../redis/entry-id';
 import { StreamEntry } from '../redis/redis-streams.service';
 import { CREATED_EVENTS } from '../redis/scripts';
-import { ReadHub, RingMark } from './read-hub.service';
+import { ENTRY_COST, ReadHub, RingMark } from './read-hub.service';
 
 export interface ReaderOptions {
   /** Entries per stream per batch. */
@@ -29,6 +29,7 @@ class Lane {
   /** Entries after the cursor read from Redis, handed out from `pos`. */
   ahead: StreamEntry[] = [];
   pos = 0;
+  /** Memory held in `ahead`: payloads plus ENTRY_COST each (the hub's budget counts the same). */
   aheadBytes = 0;
   /** The last page read from Redis was full: more may follow it. */
   more = false;
@@ -171,7 +172,7 @@ export class StreamReader {
       got = lane.ahead.slice(lane.pos, end);
       lane.pos = end;
       let bytes = 0;
-      for (const e of got) bytes += e.data.length;
+      for (const e of got) bytes += e.data.length + ENTRY_COST;
       lane.aheadBytes -= bytes;
       this.hub.holdAhead(-bytes);
       if (lane.waiting === 0) {
@@ -204,9 +205,10 @@ export class StreamReader {
         lane.loading = null;
         if (this.closed || entries.length === 0) return;
         lane.more = entries.length === size;
-        let bytes = 0;
-        for (const e of entries) bytes += e.data.length;
-        lane.entryBytes = bytes / entries.length;
+        let payload = 0;
+        for (const e of entries) payload += e.data.length;
+        lane.entryBytes = payload / entries.length;
+        const bytes = payload + entries.length * ENTRY_COST;
         lane.aheadBytes += bytes;
         this.hub.holdAhead(bytes);
         if (lane.waiting === 0) {
