@@ -344,30 +344,6 @@ export class RedisStreamsService {
     return reply.map(([id, consumer, idleMs, deliveries]) => ({ id, consumer, idleMs, deliveries }));
   }
 
-  /** XAUTOCLAIM: entries idle at least `minIdleMs` become `consumer`'s (their delivery count rises). */
-  async autoClaim(
-    key: string,
-    group: string,
-    consumer: string,
-    minIdleMs: number,
-    count: number,
-  ): Promise<StreamEntry[]> {
-    const reply = (await this.redis.callBuffer(
-      'XAUTOCLAIM',
-      key,
-      group,
-      consumer,
-      minIdleMs,
-      '0-0',
-      'COUNT',
-      count,
-    )) as [Buffer, RawEntry[]];
-    return toEntries(
-      key,
-      reply[1].filter((e) => e[1] !== null),
-    );
-  }
-
   /** XCLAIM of given ids for `consumer`. */
   async claim(key: string, group: string, consumer: string, minIdleMs: number, ids: string[]): Promise<StreamEntry[]> {
     const reply = (await this.redis.callBuffer('XCLAIM', key, group, consumer, minIdleMs, ...ids)) as RawEntry[];

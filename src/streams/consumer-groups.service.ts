@@ -50,7 +50,7 @@ export class GroupMember {
 /**
  * One consumer group (over one or more streams) as served by this process: one dedicated blocking
  * connection takes turns among the group's consumers that can take entries, and a sweep claims
- * entries left idle too long (XAUTOCLAIM) or moves them to `{stream}:dead` after too many
+ * entries left idle too long (XPENDING, then XCLAIM by id) or moves them to `{stream}:dead` after too many
  * deliveries.
  */
 class GroupChannel {
@@ -154,14 +154,23 @@ class GroupChannel {
     const { claimIdleMs, maxDeliveries } = live[0].options;
     try {
       for (const key of this.keys) {
+        // One snapshot decides both: an entry listed with fewer than max deliveries is claimed by
+        // id (XCLAIM re-checks its idle time), so none can be claimed past max_deliveries by an
+        // entry becoming idle between two commands.
         const idle = await this.streams.pending(key, this.group, { minIdleMs: claimIdleMs, count: 100 });
-        for (const p of idle.filter((x) => x.deliveries >= maxDeliveries)) {
+        const claimable: string[] = [];
+        for (const p of idle) {
+          if (p.deliveries < maxDeliveries) {
+            claimable.push(p.id);
+            continue;
+          }
           const [entry] = await this.streams.range(key, p.id, p.id);
           if (entry) await this.streams.deadLetter(key, key + DEAD_SUFFIX, this.group, entry, p);
           else await this.streams.ack([key], this.group, [p.id]);
         }
+        if (claimable.length === 0) continue;
         const taker = live[this.turn % live.length];
-        const claimed = await this.streams.autoClaim(key, this.group, taker.options.consumer, claimIdleMs, 100);
+        const claimed = await this.streams.claim(key, this.group, taker.options.consumer, claimIdleMs, claimable);
         if (claimed.length > 0 && taker.active) taker.sink.deliver(claimed);
       }
     } catch (err) {
