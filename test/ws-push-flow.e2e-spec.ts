@@ -29,5 +29,6 @@ describe('WebSocket push flow control', () => {
     expect(stored.map(([id]) => id.toString())).toEqual(acks);
     stored.forEach(([, fields], i) => expect(fields[1].equals(payload(i))).toBe(true));
     ws.close();
+    await ws.closedWith();
   }, 20000);
 });
