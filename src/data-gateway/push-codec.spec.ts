@@ -193,6 +193,12 @@ describe('parsePushHeader', () => {
     ['[["a", "1-*", 0]]', 'bad entry id "1-*"'],
     ['[["a", "$", 0]]', 'bad entry id "$"'],
     ['[["a", "18446744073709551616-0", 0]]', 'bad entry id "18446744073709551616-0"'],
+    // the largest millisecond part would use up the stream's ids (no later entry could be added)
+    ['[["a", "18446744073709551615-0", 0]]', 'bad entry id "18446744073709551615-0"'],
+    [
+      '[["a", "18446744073709551615-18446744073709551615", 0]]',
+      'bad entry id "18446744073709551615-1844674407370955161…"',
+    ],
     ['[["a", "2023-01-29T13:46:40Z", 0]]', 'bad entry id "2023-01-29T13:46:40Z"'],
     ['[["a", 5, 0]]', 'header row #1: entry id must be a "ms-seq" string'],
   ])('rejects %j as BAD_ID', (text, message) => {
@@ -501,6 +507,10 @@ describe('planEntries: explicit ids', () => {
       'bad entry id "0-0"',
     );
     expectCodecError(() => planEntries([{ streamId: 'a', id: 'x', offset: 0 }], 9, null, 'auto'), 'BAD_ID');
+    expectCodecError(
+      () => planEntries([{ streamId: 'a', id: '18446744073709551615-7', offset: 0 }], 9, null, 'auto'),
+      'BAD_ID',
+    );
   });
 });
 

@@ -2,7 +2,7 @@
  * The WebSocket push header (PROTOCOL §3) and the pull header (§4): parsing, offset resolution
  * and blob slicing. Pure: the gateway feeds it frames and gets entries back.
  */
-import { compareIds, isEntryId } from '../redis/entry-id';
+import { compareIds, isWritableId } from '../redis/entry-id';
 import { isValidStreamId } from '../streams/stream-id';
 
 export type CodecErrorCode = 'BAD_HEADER' | 'BAD_OFFSETS' | 'BAD_ID' | 'BAD_STREAM_ID';
@@ -71,8 +71,7 @@ function rowOf(row: unknown, i: number): HeaderItem {
     const raw: unknown = row[1];
     if (typeof raw === 'string') {
       if (raw !== '*') {
-        // 0-0 is never a valid id for a new entry.
-        if (!isEntryId(raw) || raw === '0-0') throw new CodecError('BAD_ID', `bad entry id ${short(raw)}`);
+        if (!isWritableId(raw)) throw new CodecError('BAD_ID', `bad entry id ${short(raw)}`);
         id = raw;
       }
     } else if (typeof raw === 'number') {
@@ -235,7 +234,7 @@ function resolvePlan(
     const st = state.get(sid)!;
     const id = items[i].id ?? null;
     if (id !== null) {
-      if (typeof id !== 'string' || !isEntryId(id) || id === '0-0') {
+      if (typeof id !== 'string' || !isWritableId(id)) {
         throw new CodecError('BAD_ID', `bad entry id ${short(String(id))}`);
       }
       if (st.auto) throw new CodecError('BAD_HEADER', `stream ${short(sid)} mixes explicit and auto ids in one batch`);

@@ -36,6 +36,15 @@ export function isEntryId(s: string): boolean {
   return m !== null && fitsU64(m[1]) && fitsU64(m[2]);
 }
 
+/**
+ * An id a client may give a new entry: a valid id other than `0-0` whose millisecond part is below
+ * the largest. Ids with that millisecond part would use up the stream's id space: once its last id
+ * is the largest possible, Redis refuses every later entry, even one with an id chosen by Redis.
+ */
+export function isWritableId(s: string): boolean {
+  return isEntryId(s) && s !== '0-0' && !s.startsWith(`${MAX_SEQ}-`);
+}
+
 // Decimal digit runs without leading zeros: the longer is larger, equal lengths compare
 // character by character. No allocation, no BigInt: this runs once per entry.
 function cmpDigits(a: string, as: number, ae: number, b: string, bs: number, be: number): number {
