@@ -1,7 +1,8 @@
 import { CodecError, OffsetsMode, parsePushHeader, planEntries, splitBlob } from '../src/data-gateway/push-codec';
 import { isValidStreamId } from '../src/streams/stream-id';
 import { redisClient, startApp, startRedis, tokenFor } from './harness';
-import { LONG, rng } from './support/reliability';
+import { rng } from './support/prng';
+import { LONG } from './support/reliability';
 import { TestSocket } from './support/ws-client';
 
 /**

@@ -12,17 +12,7 @@ import {
   planEntries,
   splitBlob,
 } from './push-codec';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../test/support/prng';
 
 function codecError(fn: () => unknown): CodecError {
   try {
@@ -598,7 +588,7 @@ describe('encodePullHeader', () => {
 
 describe('round trip (property, seeded)', () => {
   it('entry lengths → offsets → plan → slices equal the originals', () => {
-    const rnd = mulberry32(0x5eed);
+    const rnd = rng(0x5eed);
     const int = (n: number) => Math.floor(rnd() * n);
     const streams = ['a', 'b', 'cam/left', 'main:imu'];
     const failures: string[] = [];
@@ -674,7 +664,7 @@ describe('round trip (property, seeded)', () => {
 });
 
 describe('fuzz (seeded): only CodecError ever escapes', () => {
-  const rnd = mulberry32(0xf022);
+  const rnd = rng(0xf022);
   const int = (n: number) => Math.floor(rnd() * n);
   const atoms = [
     '[',

@@ -7,18 +7,6 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 
 export const LONG = process.env.RELIABILITY_LONG === '1';
 
-/** A deterministic PRNG (mulberry32) so fuzz runs replay from their seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Polls `GET /health` until it answers `status` (or `ms` pass); returns the status seen last. */
 export async function healthBecomes(http: string, status: number, ms = 15000): Promise<number> {
   const deadline = Date.now() + ms;
