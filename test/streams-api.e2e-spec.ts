@@ -3,6 +3,7 @@ import request from 'supertest';
 import { RetentionService, SWEEP_LOCK_KEY } from '../src/streams/retention.service';
 import { redisClient, startApp, startRedis, TestApp, tokenFor } from './harness';
 import { writeUsersFile } from './support/rest';
+import { TestSocket } from './support/ws-client';
 
 describe('REST /streams: listings, descriptions, metadata, deletion, retention', () => {
   let redis: Awaited<ReturnType<typeof startRedis>>;
@@ -156,6 +157,27 @@ describe('REST /streams: listings, descriptions, metadata, deletion, retention',
     } finally {
       await other.close();
     }
+  });
+
+  it('a stream deleted through the service and created anew with lower ids is followed again', async () => {
+    const key = 'default:reborn';
+    await r.xadd(key, '5000-1', 'd', 'old');
+    const before = await TestSocket.open(`${svc.ws}/data/reborn/pull`, root); // the hub follows the stream from 5000-1
+    await new Promise((r) => setTimeout(r, 100));
+    const res = await fetch(`${svc.http}/streams/reborn`, {
+      method: 'DELETE',
+      headers: { Authorization: `Bearer ${root}` },
+    });
+    expect(res.status).toBe(204);
+    await r.xadd(key, '1000-1', 'd', 'first again');
+    const after = await TestSocket.open(`${svc.ws}/data/reborn/pull`, root); // `$` is now the new stream's newest entry
+    await new Promise((r) => setTimeout(r, 100));
+    await r.xadd(key, '1500-1', 'd', 'second again');
+    expect(await after.message()).toEqual([{ streamId: 'reborn', id: '1500-1', data: Buffer.from('second again') }]);
+    // a cursor only moves forward: the reader that was at 5000-1 gets nothing below it
+    expect(await before.silentFor(200)).toBe(true);
+    before.close();
+    after.close();
   });
 
   it('deletes data and metadata for an admin only; 404 afterwards', async () => {

@@ -162,6 +162,21 @@ export class ReadHub implements OnModuleInit, OnApplicationShutdown {
     return tail;
   }
 
+  /**
+   * After the stream was deleted here: follow it again from `0-0`, so that a stream created anew
+   * under the key (possibly with lower explicit ids) is read, and `$` means its newest entry.
+   * Readers' cursors stay where they are (they only move forward).
+   */
+  restart(key: string): void {
+    const tail = this.tails.get(key);
+    if (!tail) return;
+    tail.base += tail.ring.length;
+    tail.ring = [];
+    tail.ringBytes = 0;
+    tail.lastId = tail.ringStart = '0-0';
+    this.kick();
+  }
+
   /** `$` for each key: the newest id known (the hub's cursor for followed streams, else Redis's). */
   async endIds(keys: string[]): Promise<string[]> {
     const unknown = keys.filter((k) => !this.tails.has(k));

@@ -3,6 +3,7 @@ import { AuthUser } from '../auth/auth-user';
 import { PermissionsService } from '../auth/permissions.service';
 import { RedisStreamsService } from '../redis/redis-streams.service';
 import { StreamInfoDto } from './dto/stream-info.dto';
+import { ReadHub } from './read-hub.service';
 import { scanLiteral, StreamCatalog } from './stream-catalog.service';
 import { StreamError } from './stream-error';
 import { StreamKeys } from './stream-keys.service';
@@ -39,6 +40,7 @@ export class StreamManager {
     private readonly meta: StreamMetaService,
     private readonly streams: RedisStreamsService,
     private readonly permissions: PermissionsService,
+    private readonly hub: ReadHub,
   ) {}
 
   /** The data keys of a device's streams that `user` may read, sorted. */
@@ -87,6 +89,7 @@ export class StreamManager {
     const key = this.keys.key(device, streamId);
     if (!this.permissions.isAdmin(user)) throw new StreamError('FORBIDDEN', 'deleting a stream needs the admin role');
     const [[meta], removed] = await Promise.all([this.meta.get([key]), this.streams.delete([key])]);
+    this.hub.restart(key);
     await this.meta.delete(key);
     if (!meta && removed === 0) throw new StreamError('NOT_FOUND', `no stream ${streamId}`);
   }
