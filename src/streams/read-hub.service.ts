@@ -189,6 +189,12 @@ export class ReadHub implements OnModuleInit, OnApplicationShutdown {
     return this.fromRing(key, after, count, { seq: -1 }) ?? this.streams.range(key, `(${after}`, '+', count);
   }
 
+  /** True when `after` is within (or past) the ring of a followed stream: `fromRing` can serve it. */
+  inRing(key: string, after: string): boolean {
+    const tail = this.tails.get(key);
+    return tail !== undefined && compareIds(after, tail.ringStart) >= 0;
+  }
+
   /**
    * Up to `count` entries after `after` from the ring, synchronously; null when the stream is not
    * followed or `after` is older than the ring (the caller reads Redis). `mark` is moved past the

@@ -99,24 +99,27 @@ export class StreamReader {
    */
   takeNow(): StreamEntry[] | null {
     if (this.options.latest || this.closed || this.discoveryDue()) return null;
-    const out = this.collect(true);
+    for (let i = 0; i < this.lanes.length; i++) if (!this.inMemory(i)) return null;
+    const out = this.collect();
     return out.length > 0 ? out : null;
   }
 
-  /** Entries available now (possibly none), advancing the cursors. */
+  /**
+   * Entries available now (possibly none), advancing the cursors. Streams that need Redis are
+   * read first, so that a batch holds what every stream has (SSE orders a batch by id).
+   */
   async poll(): Promise<StreamEntry[]> {
     if (this.discovery) await this.discover(this.discovery);
     if (this.options.latest) return this.pollLatest();
-    let out = this.collect(true);
-    if (out.length === 0) {
-      const loads: Promise<void>[] = [];
-      for (const lane of this.lanes) if (lane.loading) loads.push(lane.loading);
-      if (loads.length > 0) {
-        await Promise.all(loads);
-        out = this.collect(false);
-      }
+    const loads: Promise<void>[] = [];
+    for (let i = 0; i < this.lanes.length; i++) {
+      if (this.inMemory(i)) continue;
+      this.fill(i);
+      const loading = this.lanes[i].loading;
+      if (loading) loads.push(loading);
     }
-    return out;
+    if (loads.length > 0) await Promise.all(loads);
+    return this.collect();
   }
 
   /** The next non-empty batch, or an empty one when `timeoutMs` passes or `signal` aborts first. */
@@ -138,21 +141,20 @@ export class StreamReader {
     this.attached = [];
   }
 
-  /** Up to `count` entries of each stream from memory; with `load`, Redis reads for the others. */
-  private collect(load: boolean): StreamEntry[] {
-    if (this.keys.length === 1) {
-      const got = this.take(0);
-      if (got === null && load) this.fill(0);
-      return got ?? [];
-    }
+  /** Stream `i` can be served without waiting for Redis (or has a failure to report). */
+  private inMemory(i: number): boolean {
+    const lane = this.lanes[i];
+    if (lane.failure || lane.waiting > 0) return true;
+    return !lane.loading && this.hub.inRing(this.keys[i], this.cursors[i]);
+  }
+
+  /** Up to `count` entries of each stream that has them in memory. */
+  private collect(): StreamEntry[] {
+    if (this.keys.length === 1) return this.take(0) ?? [];
     const out: StreamEntry[] = [];
     for (let i = 0; i < this.keys.length; i++) {
       const got = this.take(i);
-      if (got === null) {
-        if (load) this.fill(i);
-      } else {
-        for (const e of got) out.push(e);
-      }
+      if (got !== null) for (const e of got) out.push(e);
     }
     return out;
   }
