@@ -13,6 +13,8 @@ interface Tail {
   ringStart: string;
   /** Sequence number of `ring[0]`: entries ever appended minus those still in the ring. */
   base: number;
+  /** Moves on restart(): replies to XREADs sent before it are not appended. */
+  gen: number;
   /** What the ring holds: payload bytes plus ENTRY_COST per entry. */
   ringBytes: number;
   waiters: Set<() => void>;
@@ -151,6 +153,7 @@ export class ReadHub implements OnModuleInit, OnApplicationShutdown {
         ring: [],
         ringStart: lastId,
         base: 0,
+        gen: 0,
         ringBytes: 0,
         waiters: new Set(),
         refs: 0,
@@ -171,6 +174,7 @@ export class ReadHub implements OnModuleInit, OnApplicationShutdown {
     const tail = this.tails.get(key);
     if (!tail) return;
     tail.base += tail.ring.length;
+    tail.gen++;
     tail.ring = [];
     tail.ringBytes = 0;
     tail.lastId = tail.ringStart = '0-0';
@@ -187,6 +191,11 @@ export class ReadHub implements OnModuleInit, OnApplicationShutdown {
   /** Up to `count` entries after `after`, oldest first: from the ring when it covers `after`. */
   async fetch(key: string, after: string, count: number): Promise<StreamEntry[]> {
     return this.fromRing(key, after, count, { seq: -1 }) ?? this.streams.range(key, `(${after}`, '+', count);
+  }
+
+  /** The newest id the hub has seen of a followed stream. */
+  lastIdOf(key: string): string | undefined {
+    return this.tails.get(key)?.lastId;
   }
 
   /** True when `after` is within (or past) the ring of a followed stream: `fromRing` can serve it. */
@@ -299,7 +308,9 @@ export class ReadHub implements OnModuleInit, OnApplicationShutdown {
         this.wake = undefined;
         continue;
       }
-      const ids = keys.map((k) => this.tails.get(k)!.lastId);
+      const sent = keys.map((k) => this.tails.get(k)!);
+      const ids = sent.map((t) => t.lastId);
+      const gens = new Map(keys.map((k, i) => [k, sent[i].gen]));
       let entries: StreamEntry[];
       try {
         entries = await this.streams.read(keys, ids, READ_COUNT, BLOCK_MS, this.conn);
@@ -311,42 +322,58 @@ export class ReadHub implements OnModuleInit, OnApplicationShutdown {
         await new Promise((r) => setTimeout(r, Math.min(100 * failures, 2000)));
         continue;
       }
-      this.append(entries);
+      this.append(entries, gens);
     }
   }
 
-  private append(entries: StreamEntry[]): void {
+  /** Adds what an XREAD returned; `gens` are the tails' generations when it was sent. */
+  private append(entries: StreamEntry[], gens: Map<string, number>): void {
     const touched = new Set<Tail>();
     for (const entry of entries) {
       const tail = this.tails.get(entry.key);
-      if (!tail || compareIds(entry.id, tail.lastId) <= 0) continue;
+      if (!tail || tail.gen !== gens.get(entry.key) || compareIds(entry.id, tail.lastId) <= 0) continue;
       tail.ring.push(entry);
       tail.ringBytes += entry.data.length + ENTRY_COST;
       tail.lastId = entry.id;
       touched.add(tail);
     }
-    const maxBytes = Math.min(RING_BYTES, RING_BUDGET / this.tails.size);
+    const share = this.ringShare();
     for (const tail of touched) {
-      let drop = 0;
-      while (tail.ring.length - drop > RING_ENTRIES || (tail.ringBytes > maxBytes && tail.ring.length - drop > 1)) {
-        tail.ringBytes -= tail.ring[drop].data.length + ENTRY_COST;
-        drop++;
-      }
-      if (drop > 0) {
-        tail.ringStart = tail.ring[drop - 1].id;
-        tail.ring = tail.ring.slice(drop);
-        tail.base += drop;
-      }
+      trimRing(tail, share);
       this.notify(tail);
     }
   }
 
-  /** Stops following streams that have had no reader for a while. */
+  /** What one ring may hold: an even share of RING_BUDGET, at most RING_BYTES. */
+  private ringShare(): number {
+    return Math.min(RING_BYTES, RING_BUDGET / Math.max(this.tails.size, 1));
+  }
+
+  /**
+   * Stops following streams that have had no reader for a while, and trims every ring to its
+   * share (a quiet stream's ring is otherwise trimmed only when it gets entries).
+   */
   private sweep(): void {
     const cutoff = Date.now() - LINGER_MS;
     for (const [key, tail] of this.tails) {
       if (tail.refs === 0 && tail.idleSince < cutoff && tail.waiters.size === 0) this.tails.delete(key);
     }
+    const share = this.ringShare();
+    for (const tail of this.tails.values()) trimRing(tail, share);
+  }
+}
+
+/** Drops a ring's oldest entries beyond RING_ENTRIES or `maxBytes` (the newest is always kept). */
+function trimRing(tail: Tail, maxBytes: number): void {
+  let drop = 0;
+  while (tail.ring.length - drop > RING_ENTRIES || (tail.ringBytes > maxBytes && tail.ring.length - drop > 1)) {
+    tail.ringBytes -= tail.ring[drop].data.length + ENTRY_COST;
+    drop++;
+  }
+  if (drop > 0) {
+    tail.ringStart = tail.ring[drop - 1].id;
+    tail.ring = tail.ring.slice(drop);
+    tail.base += drop;
   }
 }
 

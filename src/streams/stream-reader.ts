@@ -1,4 +1,4 @@
-import { Cursor, cursorToExclusiveId } from '../redis/entry-id';
+import { compareIds, Cursor, cursorToExclusiveId } from '../redis/entry-id';
 import { StreamEntry } from '../redis/redis-streams.service';
 import { CREATED_EVENTS } from '../redis/scripts';
 import { ENTRY_COST, ReadHub, RingMark } from './read-hub.service';
@@ -148,8 +148,18 @@ export class StreamReader {
     return !lane.loading && this.hub.inRing(this.keys[i], this.cursors[i]);
   }
 
-  /** Up to `count` entries of each stream that has them in memory. */
+  /**
+   * Up to `count` entries of each stream that has them in memory. A failed Redis read is thrown
+   * before any stream is taken from, so that a caller that retries loses nothing.
+   */
   private collect(): StreamEntry[] {
+    for (const lane of this.lanes) {
+      if (lane.failure) {
+        const err = lane.failure;
+        lane.failure = null;
+        throw err;
+      }
+    }
     if (this.keys.length === 1) return this.take(0) ?? [];
     const out: StreamEntry[] = [];
     for (let i = 0; i < this.keys.length; i++) {
@@ -162,11 +172,6 @@ export class StreamReader {
   /** Entries of stream `i` after its cursor from the read-ahead or the ring; null if Redis is needed. */
   private take(i: number): StreamEntry[] | null {
     const lane = this.lanes[i];
-    if (lane.failure) {
-      const err = lane.failure;
-      lane.failure = null;
-      throw err;
-    }
     const { count } = this.options;
     let got: StreamEntry[] | null;
     if (lane.waiting > 0) {
@@ -188,8 +193,8 @@ export class StreamReader {
       if (got === null) return null;
     }
     if (got.length > 0) this.cursors[i] = got[got.length - 1].id;
-    // Ask for the next page while this one is handed out.
-    if (lane.more && !lane.loading && lane.waiting <= lane.page / 2) this.fill(i);
+    // Ask for the next page while this one is handed out (readers that stay open only).
+    if (this.options.readAhead && lane.more && !lane.loading && lane.waiting <= lane.page / 2) this.fill(i);
     return got;
   }
 
@@ -199,13 +204,22 @@ export class StreamReader {
     if (lane.loading) return;
     const { count, readAhead } = this.options;
     const size = readAhead ? this.hub.pageSize(count, lane.entryBytes) : count;
-    const after = lane.waiting > 0 ? lane.ahead[lane.ahead.length - 1].id : this.cursors[i];
+    const fromCursor = lane.waiting === 0;
+    const after = fromCursor ? this.cursors[i] : lane.ahead[lane.ahead.length - 1].id;
+    // The newest id the hub knew before this read: if Redis has nothing after the cursor, what
+    // lies between the two was deleted or trimmed, and the cursor moves past it (or the reader
+    // would read the empty range again and again while the hub says there is more).
+    const known = this.hub.lastIdOf(this.keys[i]);
     lane.page = size;
     lane.more = false;
     lane.loading = this.hub.fetch(this.keys[i], after, size).then(
       (entries) => {
         lane.loading = null;
-        if (this.closed || entries.length === 0) return;
+        if (this.closed) return;
+        if (entries.length === 0) {
+          if (fromCursor && known !== undefined && compareIds(this.cursors[i], known) < 0) this.cursors[i] = known;
+          return;
+        }
         lane.more = entries.length === size;
         let payload = 0;
         for (const e of entries) payload += e.data.length;
@@ -259,6 +273,10 @@ export class StreamReader {
     );
     if (fresh.length === 0) return;
     await this.hub.attach(fresh);
+    if (this.closed) {
+      this.hub.detach(fresh);
+      return;
+    }
     for (const key of fresh) {
       this.keys.push(key);
       this.cursors.push('0-0');
