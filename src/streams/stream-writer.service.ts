@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { AuthUser } from '../auth/auth-user';
 import { PermissionsService } from '../auth/permissions.service';
 import { MetricsService } from '../health/metrics.service';
@@ -131,7 +131,7 @@ export class StreamWriter {
         for (const key of missing) this.fetching.delete(key);
         const failed = this.blocked.filter((w) => w.keys.some((key) => missing.includes(key)));
         this.blocked = this.blocked.filter((w) => !failed.includes(w));
-        for (const w of failed) w.done.failed(err);
+        for (const w of failed) tell(w.done, err);
         this.unblock();
       },
     );
@@ -195,14 +195,10 @@ export class StreamWriter {
       .then(
         (results) => {
           this.count(group, results);
-          for (let i = 0; i < group.length; i++) {
-            const r = results[i];
-            if (r instanceof Error) group[i].done.failed(r);
-            else group[i].done.stored(r);
-          }
+          for (let i = 0; i < group.length; i++) tell(group[i].done, results[i]);
         },
-        (err) => {
-          for (const w of group) w.done.failed(err);
+        (err: unknown) => {
+          for (const w of group) tell(w.done, err);
         },
       );
   }
@@ -222,5 +218,17 @@ export class StreamWriter {
       this.metrics.entriesPushed.inc({ transport }, t.entries);
       this.metrics.bytesPushed.inc({ transport }, t.bytes);
     }
+  }
+}
+
+const logger = new Logger(StreamWriter.name);
+
+/** Tells a write its outcome; a callback that throws is logged and does not stop the others. */
+function tell(done: WriteDone, outcome: unknown): void {
+  try {
+    if (Array.isArray(outcome)) done.stored(outcome as string[]);
+    else done.failed(outcome);
+  } catch (err) {
+    logger.error(`write callback failed: ${(err as Error).message}`);
   }
 }
