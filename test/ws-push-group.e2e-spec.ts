@@ -125,6 +125,33 @@ describe('WebSocket push: group commit', () => {
     expect(await ctx.redis.get('default:not-a-stream')).toBe('x');
   });
 
+  it('a stream whose ids are used up (by another tool) fails only the writes to it', async () => {
+    const a = sid();
+    await ctx.redis.xadd('default:full', '18446744073709551615-18446744073709551615', 'd', 'x');
+    await Promise.allSettled([write(a, 'warm-up'), write('full', 'warm-up')]);
+    const before = await scriptCalls(ctx.redis);
+    const results = await Promise.allSettled([
+      write(a, 'a1'),
+      writeBatch([
+        [a, 'a2'],
+        [a, 'a3'],
+      ]),
+      write('full', 'bad'),
+      write(a, 'a4'),
+    ]);
+    expect(await scriptCalls(ctx.redis)).toBe(before + 1);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(String((results[2] as PromiseRejectedResult).reason)).toMatch(/exhausted/i);
+    const ids = (i: number): string[] => (results[i] as PromiseFulfilledResult<string[]>).value;
+    expect((await entries(ctx.redis, `default:${a}`)).slice(1)).toEqual([
+      { id: ids(0)[0], data: Buffer.from('a1') },
+      { id: ids(1)[0], data: Buffer.from('a2') },
+      { id: ids(1)[1], data: Buffer.from('a3') },
+      { id: ids(3)[0], data: Buffer.from('a4') },
+    ]);
+    expect(await ctx.redis.xlen('default:full')).toBe(1);
+  });
+
   it('a socket pushing to a key that is not a stream closes with 1011; a concurrent socket is all stored and acked', async () => {
     const good = sid();
     await ctx.redis.set('default:wrong', 'x');

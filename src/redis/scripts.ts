@@ -38,7 +38,9 @@ export const CREATED_EVENTS = ':event:stream.created';
  * '*', payload); a negative key index starts a new write (without any, all entries are one write).
  * Each write is checked just before it is written, against the streams as the writes before it
  * left them: every key holds a stream or nothing, every explicit id is greater than the stream's
- * last one. A write that fails a check stores nothing and the others go on. Returns, write by write,
+ * last one. A write that fails a check stores nothing and the others go on; one that Redis refuses
+ * while it is written (a stream whose ids are used up, written so by another tool) fails alone,
+ * possibly after some of its own entries were stored. Returns, write by write,
  * its new ids, or one error in their place when it was refused. A key that did not exist is
  * announced on CREATED_EVENTS in the same atomic step (a key is refused when that cannot be done).
  */
@@ -83,21 +85,31 @@ while j <= #ARGV do
     end
     if err then break end
   end
-  if err then
-    out[#out + 1] = { err = err }
-  else
+  local ids = {}
+  if not err then
     for e = j, stop - 1, 3 do
       local k = math.abs(tonumber(ARGV[e]))
       local maxlen = ARGV[2 * k - 1]
       local id
+      -- pcall: an error Redis raises while writing (a stream whose ids are used up) fails this
+      -- write only; the writes before it in this call stay stored and are reported so.
       if maxlen ~= '0' then
-        id = redis.call('XADD', KEYS[k], 'MAXLEN', '~', maxlen, ARGV[e + 1], 'd', ARGV[e + 2])
+        id = redis.pcall('XADD', KEYS[k], 'MAXLEN', '~', maxlen, ARGV[e + 1], 'd', ARGV[e + 2])
       else
-        id = redis.call('XADD', KEYS[k], ARGV[e + 1], 'd', ARGV[e + 2])
+        id = redis.pcall('XADD', KEYS[k], ARGV[e + 1], 'd', ARGV[e + 2])
+      end
+      if type(id) == 'table' and id.err then
+        err = id.err
+        break
       end
       last[k] = id
-      out[#out + 1] = id
+      ids[#ids + 1] = id
     end
+  end
+  if err then
+    out[#out + 1] = { err = err }
+  else
+    for _, id in ipairs(ids) do out[#out + 1] = id end
   end
   j = stop
 end
