@@ -1,17 +1,13 @@
 import { startRedis, tokenFor } from './harness';
 import { Fleet, LONG, sleep, startFleet, storedIds } from './support/reliability';
-import { buildService, ServiceProcess } from './support/service-process';
+import { ServiceProcess, useBuiltService } from './support/service-process';
 
 /**
  * RELIABILITY.md §2: the service itself (a real `node main.js` child) SIGKILLed and restarted on
  * the same port under ack=1 pushes; readers resume with their own cursor.
  */
 describe('reliability: service SIGKILLed and restarted under load', () => {
-  let build: Awaited<ReturnType<typeof buildService>>;
-  beforeAll(async () => {
-    build = await buildService();
-  }, 60_000);
-  afterAll(() => build?.cleanup());
+  const build = useBuiltService();
 
   it(
     'loses no acked entry; readers resuming from their last id skip nothing and get nothing twice',

@@ -2,7 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { compareIds } from '../src/redis/entry-id';
 import { redisClient, startRedis, tokenFor } from './harness';
 import { LONG, metric, sleep } from './support/reliability';
-import { buildService, cpuSeconds, ServiceProcess } from './support/service-process';
+import { cpuSeconds, ServiceProcess, useBuiltService } from './support/service-process';
 import { TestSocket } from './support/ws-client';
 
 /**
@@ -17,11 +17,7 @@ const PUSH_EVERY_MS = Number(process.env.SOAK_PUSH_MS ?? (LONG ? 1000 : 100));
 const USERS = 10;
 
 describe('reliability: soak', () => {
-  let build: Awaited<ReturnType<typeof buildService>>;
-  beforeAll(async () => {
-    build = await buildService();
-  }, 60_000);
-  afterAll(() => build?.cleanup());
+  const build = useBuiltService();
 
   it(
     `${N} connections, mixed push/pull, for ${SECONDS} s: no error, nothing acked lost, memory flat`,

@@ -1,27 +1,18 @@
 import Redis from 'ioredis';
 import request from 'supertest';
 import { RequestLifetimes } from '../src/data-gateway/request-lifetimes.service';
-import { redisClient, startApp, startRedis, TestApp, tokenFor } from './harness';
+import { TestApp, useService } from './harness';
 import { binary, splitEntries as split } from './support/rest';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('REST GET /data: the Redis Streamer README recipes and long-polls', () => {
-  let redis: Awaited<ReturnType<typeof startRedis>>;
+  const ctx = useService({ STREAM_MAXLEN: '0', CORS_ORIGINS: 'https://dash.example' });
   let svc: TestApp;
   let token: string;
   let r: Redis;
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    svc = await startApp(redis.url, { STREAM_MAXLEN: '0', CORS_ORIGINS: 'https://dash.example' });
-    token = await tokenFor(svc.http);
-    r = redisClient(redis.url);
-  });
-  afterAll(async () => {
-    r.disconnect();
-    await svc.close();
-    await redis.cleanup();
+  beforeAll(() => {
+    ({ svc, token, redis: r } = ctx);
   });
 
   const get = (path: string, query: Record<string, string | number | boolean> = {}) =>

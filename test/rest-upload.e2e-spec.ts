@@ -1,7 +1,7 @@
 import http from 'node:http';
 import Redis from 'ioredis';
 import request from 'supertest';
-import { redisClient, startApp, startRedis, TestApp, tokenFor } from './harness';
+import { TestApp, useService } from './harness';
 import { binary } from './support/rest';
 
 const MAX_BODY = 64 * 1024;
@@ -13,21 +13,12 @@ async function contents(r: Redis, key: string): Promise<[string, string][]> {
 }
 
 describe('REST POST /data and GET /data/{id}/range', () => {
-  let redis: Awaited<ReturnType<typeof startRedis>>;
+  const ctx = useService({ STREAM_MAXLEN: '0', HTTP_MAX_BODY: String(MAX_BODY) });
   let svc: TestApp;
   let token: string;
   let r: Redis;
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    svc = await startApp(redis.url, { STREAM_MAXLEN: '0', HTTP_MAX_BODY: String(MAX_BODY) });
-    token = await tokenFor(svc.http);
-    r = redisClient(redis.url);
-  });
-  afterAll(async () => {
-    r.disconnect();
-    await svc.close();
-    await redis.cleanup();
+  beforeAll(() => {
+    ({ svc, token, redis: r } = ctx);
   });
 
   const post = (path: string) => request(svc.http).post(path).set('Authorization', `Bearer ${token}`);

@@ -11,7 +11,7 @@ const ROOT = resolve(__dirname, '../..');
  * Compiles src into a private temp dir (its own tsbuildinfo, so the repo's dist and incremental
  * state are untouched) and returns the path of its main.js. Takes ~10 s on 2 cores.
  */
-export async function buildService(): Promise<{ main: string; cleanup(): void }> {
+async function buildService(): Promise<{ main: string; cleanup(): void }> {
   const out = mkdtempSync(join(tmpdir(), 'rs-service-build-'));
   await new Promise<void>((done, fail) =>
     execFile(
@@ -33,6 +33,19 @@ export async function buildService(): Promise<{ main: string; cleanup(): void }>
 }
 
 /** CPU time (user + system) process `pid` has used so far, in seconds (from /proc, 100 ticks a second). */
+/** The fixture of a file that runs the service as a child: built in `beforeAll`, removed after. */
+export function useBuiltService(): { main: string } {
+  const built = { main: '' };
+  let cleanup: (() => void) | undefined;
+  beforeAll(async () => {
+    const b = await buildService();
+    built.main = b.main;
+    cleanup = () => b.cleanup();
+  }, 60_000);
+  afterAll(() => cleanup?.());
+  return built;
+}
+
 export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
