@@ -99,6 +99,11 @@ export class StreamReader {
    */
   takeNow(): StreamEntry[] | null {
     if (this.options.latest || this.closed || this.discoveryDue()) return null;
+    if (this.lanes.length === 1 && !this.lanes[0].failure) {
+      // One stream: take() itself says when Redis is needed (no partial batch to avoid).
+      const got = this.take(0);
+      return got !== null && got.length > 0 ? got : null;
+    }
     for (let i = 0; i < this.lanes.length; i++) if (!this.inMemory(i)) return null;
     const out = this.collect();
     return out.length > 0 ? out : null;
