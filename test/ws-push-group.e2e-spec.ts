@@ -245,6 +245,26 @@ describe('WebSocket push: group commit', () => {
     // Stored in call order: each id is at least the one before it in time.
     const times = results.map(([id]) => Number(id.split('-')[0]));
     expect([...times].sort((x, y) => x - y)).toEqual(times);
+
+    // The same on one stream, where order is visible: writes that also name a stream whose
+    // settings are not cached yet must not be overtaken by the writes called after them.
+    const [log, fresh3, fresh4] = [sid(), sid(), sid()];
+    await write(log, '0');
+    const ordered = await Promise.all([
+      writeBatch([
+        [log, '1'],
+        [fresh3, 'c'],
+      ]),
+      write(log, '2'),
+      writeBatch([
+        [log, '3'],
+        [fresh4, 'd'],
+      ]),
+      write(log, '4'),
+    ]);
+    expect((await entries(ctx.redis, `default:${log}`)).slice(1)).toEqual(
+      ordered.map((ids, n) => ({ id: ids[0], data: Buffer.from(String(n + 1)) })),
+    );
   });
 
   it('large single entries go as plain XADDs between the script calls, in call order', async () => {
