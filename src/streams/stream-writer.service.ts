@@ -117,9 +117,13 @@ export class StreamWriter {
     if (!this.hasPolicies(keys) && !this.meta.cachedPolicies(keys)) this.fetch(keys);
   }
 
-  /** Fetches the retention settings of `keys` not being fetched yet, then lets blocked writes go. */
+  /**
+   * Fetches the retention settings of those `keys` that are neither cached nor being fetched, then
+   * lets blocked writes go. With none such, a fetch already under way will call unblock() (fetching
+   * cached keys again would resolve at once and loop through unblock() without end).
+   */
   private fetch(keys: string[]): void {
-    const missing = keys.filter((key) => !this.fetching.has(key));
+    const missing = keys.filter((key) => !this.fetching.has(key) && !this.meta.cachedPolicies([key]));
     if (missing.length === 0) return;
     for (const key of missing) this.fetching.add(key);
     this.meta.trimPolicies(missing).then(
