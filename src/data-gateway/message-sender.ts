@@ -3,14 +3,14 @@ import type { WebSocket } from 'ws';
 import { MetricsService } from '../health/metrics.service';
 import { StreamEntry } from '../redis/redis-streams.service';
 import { entryToJson } from './json-frames';
-import { encodePullHeader } from './push-codec';
+import { PullHeaderEncoder } from './pull-header';
 
 /**
  * Encodings of single entries, shared by every reader of the ring (fan-out): a frame is built
  * once per entry, not once per reader.
  */
 const jsonFrames = new WeakMap<StreamEntry, string>();
-const singleHeaders = new WeakMap<StreamEntry, string>();
+const singleHeaders = new WeakMap<StreamEntry, Buffer>();
 
 export interface MessageFormat {
   format: 'binary' | 'json';
@@ -28,6 +28,7 @@ export class MessageSender {
   private waiters: (() => void)[] = [];
   private readonly entriesPulled: Counter.Internal;
   private readonly bytesPulled: Counter.Internal;
+  private readonly headers: PullHeaderEncoder;
 
   constructor(
     private readonly ws: WebSocket,
@@ -37,6 +38,7 @@ export class MessageSender {
     private readonly maxBuffered: number,
     metrics: MetricsService,
   ) {
+    this.headers = new PullHeaderEncoder(streamIdOf, format.offsets);
     ws.once('close', () => this.release());
     this.entriesPulled = metrics.entriesPulled.labels('ws');
     this.bytesPulled = metrics.bytesPulled.labels('ws');
@@ -67,7 +69,7 @@ export class MessageSender {
         this.queue(frame, frame.length);
       }
     } else {
-      if (this.format.header) this.ws.send(this.header(entries));
+      if (this.format.header) this.ws.send(this.header(entries), { binary: false });
       this.queue(entries.length === 1 ? entries[0].data : Buffer.concat(entries.map((e) => e.data)), bytes);
     }
     this.entriesPulled.inc(entries.length);
@@ -80,14 +82,11 @@ export class MessageSender {
     this.ws.send(JSON.stringify(body));
   }
 
-  private header(entries: StreamEntry[]): string {
+  private header(entries: StreamEntry[]): Buffer {
     const cacheable = entries.length === 1 && this.format.offsets === 'start';
     const cached = cacheable ? singleHeaders.get(entries[0]) : undefined;
     if (cached !== undefined) return cached;
-    const header = encodePullHeader(
-      entries.map((e) => ({ streamId: this.streamIdOf(e.key), id: e.id, length: e.data.length })),
-      this.format.offsets,
-    );
+    const header = this.headers.encode(entries);
     if (cacheable) singleHeaders.set(entries[0], header);
     return header;
   }

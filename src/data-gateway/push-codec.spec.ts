@@ -7,12 +7,18 @@ import {
   OffsetsMode,
   PlannedEntry,
   closeCodeFor,
-  encodePullHeader,
   parsePushHeader,
   planEntries,
   splitBlob,
 } from './push-codec';
+import { PullHeaderEncoder } from './pull-header';
 import { rng } from '../../test/support/prng';
+
+/** The pull header of entries given by stream id, id and payload length, as text. */
+function encodePullHeader(entries: { streamId: string; id: string; length: number }[], mode: 'start' | 'end'): string {
+  const encoder = new PullHeaderEncoder((key) => key, mode);
+  return encoder.encode(entries.map((e) => ({ key: e.streamId, id: e.id, data: Buffer.alloc(e.length) }))).toString();
+}
 
 function codecError(fn: () => unknown): CodecError {
   try {
@@ -564,6 +570,24 @@ describe('encodePullHeader', () => {
     expect(encodePullHeader([], 'end')).toBe('[]');
     expect(encodePullHeader([{ streamId: 'a', id: '1-0', length: 0 }], 'start')).toBe('[["a","1-0",0]]');
     expect(encodePullHeader([{ streamId: 'a', id: '1-0', length: 0 }], 'end')).toBe('[["a","1-0",0]]');
+  });
+
+  it('equals JSON.stringify for UTF-8 stream ids and offsets of every width', () => {
+    const lengths = [0, 1, 8, 90, 900, 9_000, 90_000, 900_000, 9_000_000, 90_000_000, 0];
+    const rows = lengths.map((length, i) => ({
+      streamId: i % 2 ? 'kamera-ü/links' : '相机',
+      id: `${1675000000000 + i}-${i * 7}`,
+      length,
+    }));
+    for (const mode of ['start', 'end'] as const) {
+      let pos = 0;
+      const expected = rows.map((r) => {
+        const off = mode === 'start' ? pos : pos + r.length;
+        pos += r.length;
+        return [r.streamId, r.id, off];
+      });
+      expect(encodePullHeader(rows, mode)).toBe(JSON.stringify(expected));
+    }
   });
 
   it('escapes stream ids that would break JSON', () => {

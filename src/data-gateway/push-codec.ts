@@ -266,28 +266,3 @@ export function splitBlob(blob: Buffer, plan: PlannedEntry[]): Buffer[] {
   }
   return out;
 }
-
-function jsonString(s: string): string {
-  // Validated ids need no escaping; anything else (keys written by other tools) is escaped.
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(s);
-  }
-  return `"${s}"`;
-}
-
-/** The pull header `[[stream_id, entry_id, offset], ...]` with start or end offsets. */
-export function encodePullHeader(
-  entries: { streamId: string; id: string; length: number }[],
-  offsets: 'start' | 'end',
-): string {
-  let out = '[';
-  let pos = 0;
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i];
-    const off = offsets === 'start' ? pos : pos + e.length;
-    pos += e.length;
-    out += `${i === 0 ? '' : ','}[${jsonString(e.streamId)},${jsonString(e.id)},${off}]`;
-  }
-  return `${out}]`;
-}

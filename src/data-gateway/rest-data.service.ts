@@ -11,7 +11,8 @@ import { StreamError } from '../streams/stream-error';
 import { parseStreamPath } from '../streams/stream-id';
 import { StreamReaders } from '../streams/stream-readers.service';
 import { EntryToWrite, StreamWriter } from '../streams/stream-writer.service';
-import { encodePullHeader, MAX_HEADER_ITEMS } from './push-codec';
+import { MAX_HEADER_ITEMS } from './push-codec';
+import { PullHeaderEncoder } from './pull-header';
 import { readMultipart, readRawBody, UploadPart } from './rest-upload';
 
 /**
@@ -125,10 +126,7 @@ export class RestDataService {
   }
 
   private reply(entries: StreamEntry[], names: Map<string, string>, cursor: string): EntriesReply {
-    const offsets = encodePullHeader(
-      entries.map((e) => ({ streamId: names.get(e.key)!, id: e.id, length: e.data.length })),
-      'start',
-    );
+    const offsets = new PullHeaderEncoder((key) => names.get(key)!, 'start').encode(entries).toString();
     const body = entries.length === 1 ? entries[0].data : Buffer.concat(entries.map((e) => e.data));
     return { entries, body, offsets, cursor };
   }
