@@ -1,7 +1,7 @@
 import type { Counter } from 'prom-client';
 import type { WebSocket } from 'ws';
 import { MetricsService } from '../health/metrics.service';
-import { StreamEntry } from '../redis/redis-streams.service';
+import { joinPayloads, StreamEntry } from '../redis/redis-streams.service';
 import { entryToJson } from './json-frames';
 import { PullHeaderEncoder } from './pull-header';
 
@@ -70,7 +70,7 @@ export class MessageSender {
       }
     } else {
       if (this.format.header) this.ws.send(this.header(entries), { binary: false });
-      this.queue(entries.length === 1 ? entries[0].data : Buffer.concat(entries.map((e) => e.data)), bytes);
+      this.queue(joinPayloads(entries), bytes);
     }
     this.entriesPulled.inc(entries.length);
     this.bytesPulled.inc(bytes);

@@ -5,7 +5,7 @@ import { AuthUser } from '../auth/auth-user';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../health/metrics.service';
 import { compareIds, isEntryId, parseRangeBound } from '../redis/entry-id';
-import { RedisStreamsService, StreamEntry } from '../redis/redis-streams.service';
+import { joinPayloads, RedisStreamsService, StreamEntry } from '../redis/redis-streams.service';
 import { isoTimeOf } from '../streams/dto/stream-info.dto';
 import { StreamError } from '../streams/stream-error';
 import { parseStreamPath } from '../streams/stream-id';
@@ -127,7 +127,7 @@ export class RestDataService {
 
   private reply(entries: StreamEntry[], names: Map<string, string>, cursor: string): EntriesReply {
     const offsets = new PullHeaderEncoder((key) => names.get(key)!, 'start').encode(entries).toString();
-    const body = entries.length === 1 ? entries[0].data : Buffer.concat(entries.map((e) => e.data));
+    const body = joinPayloads(entries);
     return { entries, body, offsets, cursor };
   }
 

@@ -1,14 +1,17 @@
 import { Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import Redis, { RedisOptions } from 'ioredis';
+import { HistoryConnection } from './history-connection';
 import { RedisServerProcess } from './redis-server.launcher';
 
 /**
  * Owns every Redis connection of the process: the shared command connection (never used for
- * blocking reads) and dedicated connections for blocking reads, all closed on shutdown.
+ * blocking reads), the history connection (XRANGE with its own reply reader) and dedicated
+ * connections for blocking reads, all closed on shutdown.
  */
 export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(RedisConnections.name);
   readonly command: Redis;
+  readonly history: HistoryConnection;
   private readonly blocking = new Set<Redis>();
 
   /**
@@ -30,10 +33,14 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
       // Connected in onModuleInit, so a boot that fails earlier leaves no socket behind.
       lazyConnect: true,
     });
+    this.history = new HistoryConnection(
+      HistoryConnection.optionsOf(this.command.options, 'redis-streamer:history', commandTimeoutMs),
+    );
   }
 
   /** Waits briefly for Redis; a service whose Redis is away still starts, and /health says so. */
   async onModuleInit(): Promise<void> {
+    this.history.open();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       this.command.connect().catch(() => undefined),
@@ -95,6 +102,7 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.history.close();
     const all = [this.command, ...this.blocking];
     await Promise.all(all.map((c) => c.quit().catch(() => c.disconnect())));
     if (this.embedded) {

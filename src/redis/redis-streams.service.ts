@@ -10,6 +10,30 @@ export interface StreamEntry {
   data: Buffer;
 }
 
+/**
+ * The payloads of `entries` back to back: a view, not a copy, where they already lie so in memory
+ * (the entries of one XRANGE reply do), else a copy.
+ */
+export function joinPayloads(entries: readonly StreamEntry[]): Buffer {
+  if (entries.length === 1) return entries[0].data;
+  if (entries.length === 0) return Buffer.alloc(0);
+  const first = entries[0].data;
+  let next = first.byteOffset + first.length;
+  let total = first.length;
+  let adjacent = true;
+  for (let i = 1; i < entries.length; i++) {
+    const data = entries[i].data;
+    if (data.buffer !== first.buffer || data.byteOffset !== next) adjacent = false;
+    next = data.byteOffset + data.length;
+    total += data.length;
+  }
+  if (adjacent) return Buffer.from(first.buffer, first.byteOffset, total);
+  return Buffer.concat(
+    entries.map((e) => e.data),
+    total,
+  );
+}
+
 export interface NewEntry {
   key: string;
   /** Explicit `ms-seq` id, or null for an id chosen by Redis. */
@@ -199,11 +223,12 @@ export class RedisStreamsService {
     return out;
   }
 
-  /** XRANGE; bounds may be exclusive (`(id`) as Redis 6.2+ allows. */
-  async range(key: string, start: string, end: string, count?: number): Promise<StreamEntry[]> {
-    const args: (string | number)[] = [key, start, end];
-    if (count !== undefined) args.push('COUNT', count);
-    return toEntries(key, (await this.redis.callBuffer('XRANGE', ...args)) as RawEntry[]);
+  /**
+   * XRANGE, on the history connection; bounds may be exclusive (`(id`) as Redis 6.2+ allows. The
+   * payloads of one reply lie back to back in shared buffers (`joinPayloads` sends them uncopied).
+   */
+  range(key: string, start: string, end: string, count?: number): Promise<StreamEntry[]> {
+    return this.connections.history.xrange(key, start, end, count);
   }
 
   /** XREVRANGE: newest first, from `end` down to `start`. */
