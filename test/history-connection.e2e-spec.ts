@@ -324,21 +324,27 @@ describe('history connection: authentication, database, TLS and faults', () => {
     }
   }, 30_000);
 
-  it('gives up on a command a stalled Redis does not answer in time, then serves again', async () => {
+  it('fails a command a stalled Redis does not answer in time, alone, and drops its late reply', async () => {
     const server = await startRedis(['--appendonly', 'no', '--enable-debug-command', 'yes']);
     const redis = redisClient(server.url);
     const other = redisClient(server.url);
     const conn = new HistoryConnection(optionsFor(server, { commandTimeoutMs: 300 }));
     try {
-      await redis.xadd('slow:stream', '1-1', 'd', 'x');
-      expect(await conn.xrange('slow:stream', '-', '+')).toHaveLength(1);
+      await redis.xadd('slow:a', '1-1', 'd', 'from a');
+      await redis.xadd('slow:b', '2-1', 'd', 'from b');
+      expect(await conn.xrange('slow:a', '-', '+')).toHaveLength(1);
       const sleeping = other.call('DEBUG', 'SLEEP', '1');
       await new Promise((r) => setTimeout(r, 50));
-      const err = await conn.xrange('slow:stream', '-', '+').catch((e: Error) => e);
+      const started = Date.now();
+      const err = await conn.xrange('slow:a', '-', '+').catch((e: Error) => e);
       expect((err as Error).message).toBe('Command timed out');
+      expect(Date.now() - started).toBeLessThan(900);
       expect(isRedisUnavailable(err)).toBe(true);
+      // Queued behind the late reply: it must get its own reply, not slow:a's.
       await sleeping;
-      expect(pairs(await conn.xrange('slow:stream', '-', '+'))).toEqual([['1-1', Buffer.from('x').toString('base64')]]);
+      const next = conn.xrange('slow:b', '-', '+');
+      expect(pairs(await next)).toEqual([['2-1', Buffer.from('from b').toString('base64')]]);
+      expect(pairs(await conn.xrange('slow:a', '-', '+'))).toEqual([['1-1', Buffer.from('from a').toString('base64')]]);
     } finally {
       conn.close();
       redis.disconnect();
@@ -346,6 +352,22 @@ describe('history connection: authentication, database, TLS and faults', () => {
       await server.cleanup();
     }
   }, 20_000);
+
+  it('reads on when Redis refuses its CLIENT SETNAME', async () => {
+    const server = await startRedis(['--appendonly', 'no', '--rename-command', 'CLIENT', '']);
+    const redis = redisClient(server.url);
+    const conn = new HistoryConnection(optionsFor(server));
+    try {
+      await redis.xadd('named:stream', '1-1', 'd', 'x');
+      expect(pairs(await conn.xrange('named:stream', '-', '+'))).toEqual([
+        ['1-1', Buffer.from('x').toString('base64')],
+      ]);
+    } finally {
+      conn.close();
+      redis.disconnect();
+      await server.cleanup();
+    }
+  });
 
   it('fails with ECONNREFUSED when nothing listens', async () => {
     const conn = new HistoryConnection({

@@ -19,7 +19,7 @@ export interface HistoryConnectionOptions {
   /** CLIENT SETNAME. */
   name: string;
   connectTimeoutMs: number;
-  /** A command unanswered this long drops the connection (0 = wait forever). */
+  /** A command unanswered this long fails (0 = wait forever). */
   commandTimeoutMs: number;
 }
 
@@ -35,9 +35,9 @@ function encode(args: string[]): string {
  * A Redis connection that sends only XRANGE, for reading history: its replies are read by
  * `XrangeReplyReader` into entries whose payloads share page buffers, without the general parser's
  * per-entry arrays and per-read buffer copies. Without TLS, the socket reads into one reused
- * buffer. It connects when asked, after a drop on the next command; a failure rejects every
- * command in flight with a message `isRedisUnavailable` knows (`Connection is closed (<cause>)`,
- * `Command timed out`).
+ * buffer. It connects when asked, after a drop on the next command. A lost connection fails every
+ * command in flight, a command unanswered in `commandTimeoutMs` fails alone, with messages
+ * `isRedisUnavailable` knows (`Connection is closed (<cause>)`, `Command timed out`).
  */
 export class HistoryConnection {
   private socket: Socket | null = null;
@@ -94,18 +94,19 @@ export class HistoryConnection {
     key: string | null,
     done: (reply: StreamEntry[] | string | Error) => void,
   ): void {
+    // As ioredis's commandTimeout: the late command fails alone; its reply, when it comes, is read
+    // and dropped.
+    let settled = false;
+    const finish = (reply: StreamEntry[] | string | Error): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      done(reply);
+    };
     const { commandTimeoutMs } = this.options;
     const timer =
-      commandTimeoutMs > 0
-        ? setTimeout(() => this.drop(socket, new Error('Command timed out')), commandTimeoutMs)
-        : undefined;
-    this.reader.expect({
-      key,
-      done: (reply) => {
-        clearTimeout(timer);
-        done(reply);
-      },
-    });
+      commandTimeoutMs > 0 ? setTimeout(() => finish(new Error('Command timed out')), commandTimeoutMs) : undefined;
+    this.reader.expect({ key, done: finish });
     socket.write(encode(args));
   }
 
@@ -135,14 +136,15 @@ export class HistoryConnection {
     // `isRedisUnavailable` knows, with the cause after it.
     socket.on('error', (err) => this.drop(socket, new Error(`Connection is closed (${err.message})`, { cause: err })));
     socket.on('close', () => this.drop(socket, new Error('Connection is closed')));
-    // Sent ahead of any command, in order; a refusal (wrong password, no such db) drops the connection.
-    const handshake = (reply: StreamEntry[] | string | Error): void => {
+    // Sent ahead of any command, in order; a refused login or database drops the connection, a
+    // refused name (CLIENT renamed or not allowed) does not.
+    const required = (reply: StreamEntry[] | string | Error): void => {
       if (reply instanceof Error) this.drop(socket, reply);
     };
     if (o.password)
-      this.send(socket, o.username ? ['AUTH', o.username, o.password] : ['AUTH', o.password], null, handshake);
-    if (o.db) this.send(socket, ['SELECT', String(o.db)], null, handshake);
-    this.send(socket, ['CLIENT', 'SETNAME', o.name], null, handshake);
+      this.send(socket, o.username ? ['AUTH', o.username, o.password] : ['AUTH', o.password], null, required);
+    if (o.db) this.send(socket, ['SELECT', String(o.db)], null, required);
+    this.send(socket, ['CLIENT', 'SETNAME', o.name], null, () => undefined);
     return socket;
   }
 
