@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { AddressInfo, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
@@ -13,6 +13,11 @@ import { redisClient, startRedis } from './harness';
 import { rng } from './support/prng';
 
 type Server = Awaited<ReturnType<typeof startRedis>>;
+
+/** A history connection configured from a URL the way the service does it (ioredis parses it). */
+function fromUrl(url: string, name = 'h'): HistoryConnection {
+  return new HistoryConnection(HistoryConnection.optionsOf(new Redis(url, { lazyConnect: true }).options, name, 0));
+}
 
 function optionsFor(server: Server, extra: Partial<HistoryConnectionOptions> = {}): HistoryConnectionOptions {
   return {
@@ -52,10 +57,11 @@ async function rawReply(port: number, command: string[]): Promise<Buffer> {
   const chunks: Buffer[] = [];
   const pong = Buffer.from('+PONG\r\n');
   await new Promise<void>((done, fail) => {
+    let tail = Buffer.alloc(0);
     socket.on('data', (c: Buffer) => {
       chunks.push(c);
-      const all = Buffer.concat(chunks);
-      if (all.subarray(all.length - pong.length).equals(pong)) done();
+      tail = Buffer.concat([tail, c]).subarray(-pong.length);
+      if (tail.equals(pong)) done();
     });
     socket.on('error', fail);
   });
@@ -69,9 +75,12 @@ describe('history connection (XRANGE with its own reply reader) against a real R
   let redis: Redis;
   const key = 'history:mixed';
   const rnd = rng(0x4157);
+  // Binary payloads: seeded noise, read from a random place (the PRNG is slow per byte under jest).
+  const noise = Buffer.alloc(65_537);
+  for (let i = 0; i < noise.length; i++) noise[i] = Math.floor(rnd() * 256);
   const payload = (n: number): Buffer => {
     const b = Buffer.alloc(n);
-    for (let i = 0; i < n; i++) b[i] = Math.floor(rnd() * 256);
+    for (let at = 0, from = Math.floor(rnd() * noise.length); at < n; from = 0) at += noise.copy(b, at, from);
     return b;
   };
 
@@ -120,16 +129,20 @@ describe('history connection (XRANGE with its own reply reader) against a real R
   });
 
   it('lays the payloads of one reply back to back: joinPayloads is then a view, equal to a copy', async () => {
+    const even = 'history:even';
+    for (let i = 0; i < 300; i++) await redis.xadd(even, '*', 'd', payload(1000));
     const conn = new HistoryConnection(optionsFor(server));
     try {
-      const page = await conn.xrange(key, '-', '+', 100);
-      const small = page.slice(20, 60); // sizes below the 1 MiB page
-      const joined = joinPayloads(small);
-      expect(joined.equals(Buffer.concat(small.map((e) => e.data)))).toBe(true);
-      expect(joined.buffer).toBe(small[0].data.buffer);
+      const page = await conn.xrange(even, '-', '+', 300);
+      const joined = joinPayloads(page);
+      expect(joined.equals(Buffer.concat(page.map((e) => e.data)))).toBe(true);
+      expect(joined.buffer).toBe(page[0].data.buffer);
+      // Payloads of varied sizes fill more than one page: still the same bytes.
+      const varied = await conn.xrange(key, '-', '+', 100);
+      expect(new Set(varied.map((e) => e.data.buffer)).size).toBeGreaterThan(1);
+      expect(joinPayloads(varied).equals(Buffer.concat(varied.map((e) => e.data)))).toBe(true);
       // Entries from two replies are copied, and still equal.
-      const other = await conn.xrange(key, '-', '+', 5);
-      const mixed = [...small.slice(0, 3), ...other];
+      const mixed = [...page.slice(0, 3), ...varied.slice(20, 25)];
       expect(joinPayloads(mixed).equals(Buffer.concat(mixed.map((e) => e.data)))).toBe(true);
     } finally {
       conn.close();
@@ -184,6 +197,40 @@ describe('history connection (XRANGE with its own reply reader) against a real R
     expect(pairs(got)).toEqual(expected.slice(0, 15));
   });
 
+  it('joins each carried unit a bounded number of times, however many fields an entry has', async () => {
+    const wide = 'history:wide';
+    // Dead-letter-shaped entries (a large `d`, then small fields), one of 8,000 small fields, one
+    // of 512 fields of 8 KiB: a unit per field, so no entry is joined again for every field.
+    for (let i = 0; i < 20; i++) {
+      await redis.xadd(wide, '*', 'd', payload(256 * 1024), 'source_id', `1-${i}`, 'group', 'g', 'deliveries', '3');
+    }
+    const many: string[] = [];
+    for (let i = 0; i < 4000; i++) many.push(`f${i}`, `value ${i}`);
+    await redis.xadd(wide, '*', ...many);
+    const big: (string | Buffer)[] = [];
+    for (let i = 0; i < 256; i++) big.push(`k${i}`, payload(8 * 1024));
+    await redis.xadd(wide, '*', 'd', payload(8 * 1024), ...big);
+    const bytes = await rawReply(server.port, ['XRANGE', wide, '-', '+']);
+    const concat = Buffer.concat.bind(Buffer);
+    let copied = 0;
+    const spy = jest.spyOn(Buffer, 'concat').mockImplementation((list, total) => {
+      const out = concat(list, total);
+      copied += out.length;
+      return out;
+    });
+    let got: StreamEntry[] = [];
+    try {
+      const reader = new XrangeReplyReader();
+      reader.expect({ key: wide, done: (r) => (got = r as StreamEntry[]) });
+      for (let p = 0; p < bytes.length; p += 65_536) reader.feed(bytes.subarray(p, p + 65_536));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(pairs(got)).toEqual(await viaIoredis(redis, wide, '-', '+'));
+    expect(got).toHaveLength(22);
+    expect(copied).toBeLessThan(1.5 * bytes.length);
+  });
+
   it('fails a command Redis refuses (WRONGTYPE) and goes on serving the next', async () => {
     await redis.set('history:string', 'x');
     const conn = new HistoryConnection(optionsFor(server));
@@ -213,26 +260,20 @@ describe('history connection: authentication, database, TLS and faults', () => {
     try {
       await admin.xadd('db3:stream', '5-1', 'd', 'in db 3');
       await admin.call('ACL', 'SETUSER', 'reader', 'on', '>open', '~*', '+@all');
-      const conn = new HistoryConnection(
-        HistoryConnection.optionsOf(
-          new Redis(`redis://:sesame@127.0.0.1:${server.port}/3`, { lazyConnect: true }).options,
-          'h',
-          0,
-        ),
-      );
+      const conn = fromUrl(`redis://:sesame@127.0.0.1:${server.port}/3`);
       expect(pairs(await conn.xrange('db3:stream', '-', '+'))).toEqual([
         ['5-1', Buffer.from('in db 3').toString('base64')],
       ]);
       conn.close();
-      const user = new HistoryConnection(
-        HistoryConnection.optionsOf(
-          new Redis(`redis://reader:open@127.0.0.1:${server.port}/3`, { lazyConnect: true }).options,
-          'h',
-          0,
-        ),
-      );
+      const user = fromUrl(`redis://reader:open@127.0.0.1:${server.port}/3`);
       expect(pairs(await user.xrange('db3:stream', '-', '+'))).toHaveLength(1);
       user.close();
+      // A user without a password (`nopass`) logs in by name alone.
+      await admin.call('ACL', 'SETUSER', 'guest', 'on', 'nopass', '~*', '+@all');
+      const guest = fromUrl(`redis://guest@127.0.0.1:${server.port}/3`, 'redis-streamer:guest-test');
+      expect(pairs(await guest.xrange('db3:stream', '-', '+'))).toHaveLength(1);
+      expect(await admin.client('LIST')).toMatch(/name=redis-streamer:guest-test .*user=guest/);
+      guest.close();
       const wrong = new HistoryConnection(optionsFor(server, { password: 'wrong' }));
       await expect(wrong.xrange('db3:stream', '-', '+')).rejects.toThrow(/WRONGPASS|invalid password/i);
       const none = new HistoryConnection(optionsFor(server));
@@ -241,6 +282,20 @@ describe('history connection: authentication, database, TLS and faults', () => {
       none.close();
     } finally {
       admin.disconnect();
+      await server.cleanup();
+    }
+  });
+
+  it('reads on when the URL has a password that Redis does not ask for (as ioredis does)', async () => {
+    const server = await startRedis(['--appendonly', 'no']);
+    const redis = redisClient(server.url);
+    try {
+      await redis.xadd('open:stream', '1-1', 'd', 'x');
+      const conn = fromUrl(`redis://:unneeded@127.0.0.1:${server.port}`);
+      expect(pairs(await conn.xrange('open:stream', '-', '+'))).toEqual([['1-1', Buffer.from('x').toString('base64')]]);
+      conn.close();
+    } finally {
+      redis.disconnect();
       await server.cleanup();
     }
   });
@@ -366,6 +421,29 @@ describe('history connection: authentication, database, TLS and faults', () => {
       conn.close();
       redis.disconnect();
       await server.cleanup();
+    }
+  });
+
+  it('gives up connecting after connectTimeoutMs with an "unavailable" error', async () => {
+    // A TLS connection to a server that accepts and never answers: the handshake never ends.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const { port } = silent.address() as AddressInfo;
+    const conn = new HistoryConnection({
+      host: '127.0.0.1',
+      port,
+      tls: true,
+      name: 'h',
+      connectTimeoutMs: 300,
+      commandTimeoutMs: 0,
+    });
+    try {
+      const err = await conn.xrange('k', '-', '+').catch((e: Error) => e);
+      expect((err as Error).message).toBe('Connection is closed (connect ETIMEDOUT)');
+      expect(isRedisUnavailable(err)).toBe(true);
+    } finally {
+      conn.close();
+      silent.close();
     }
   });
 

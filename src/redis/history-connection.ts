@@ -24,6 +24,9 @@ export interface HistoryConnectionOptions {
 }
 
 const READ_BUFFER_BYTES = 64 * 1024;
+/** AUTH answers that mean "no password needed here" (ioredis goes on after them too). */
+const NOT_REFUSED =
+  /no password is set|without any password configured for the default user|wrong number of arguments for 'auth'/;
 
 function encode(args: string[]): string {
   let out = `*${args.length}\r\n`;
@@ -71,7 +74,12 @@ export class HistoryConnection {
   /** XRANGE key start end [COUNT count]: entries with payload field `d` (else the first value). */
   xrange(key: string, start: string, end: string, count?: number): Promise<StreamEntry[]> {
     if (this.closed) return Promise.reject(new Error('Connection is closed'));
-    this.open();
+    try {
+      this.open();
+    } catch (err) {
+      // Options tls.connect refuses (a bad certificate file, say): this read fails, not the caller.
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
     const args = ['XRANGE', key, start, end];
     if (count !== undefined) args.push('COUNT', String(count));
     return new Promise((resolve, reject) => {
@@ -115,7 +123,7 @@ export class HistoryConnection {
     this.reader = new XrangeReplyReader();
     let socket: Socket;
     if (o.tls) {
-      socket = tlsConnect({ host: o.host, port: o.port, ...(o.tls === true ? {} : o.tls) });
+      socket = tlsConnect({ host: o.host, port: o.port, path: o.path, ...(o.tls === true ? {} : o.tls) });
       socket.on('data', (chunk: Buffer) => this.feed(socket, chunk));
     } else {
       const onread = {
@@ -130,19 +138,27 @@ export class HistoryConnection {
         : netConnect({ host: o.host, port: o.port, family: o.family ?? 0, onread });
     }
     socket.setNoDelay(true);
-    socket.setTimeout(o.connectTimeoutMs, () => this.drop(socket, new Error('connect ETIMEDOUT')));
-    socket.once(o.tls ? 'secureConnect' : 'connect', () => socket.setTimeout(0));
+    socket.setTimeout(o.connectTimeoutMs, () =>
+      this.drop(socket, new Error('Connection is closed (connect ETIMEDOUT)')),
+    );
+    socket.once(o.tls ? 'secureConnect' : 'connect', () => {
+      socket.setTimeout(0);
+      socket.setKeepAlive(true, 0);
+    });
     // One message for every way the socket fails (ECONNREFUSED, ECONNRESET, EPIPE, ...), which
     // `isRedisUnavailable` knows, with the cause after it.
     socket.on('error', (err) => this.drop(socket, new Error(`Connection is closed (${err.message})`, { cause: err })));
     socket.on('close', () => this.drop(socket, new Error('Connection is closed')));
-    // Sent ahead of any command, in order; a refused login or database drops the connection, a
-    // refused name (CLIENT renamed or not allowed) does not.
+    // Sent ahead of any command, in order. A refused login or database drops the connection; as
+    // with ioredis, a password Redis does not ask for is not a refusal, nor is a refused name
+    // (CLIENT renamed or not allowed).
     const required = (reply: StreamEntry[] | string | Error): void => {
-      if (reply instanceof Error) this.drop(socket, reply);
+      if (reply instanceof Error && !NOT_REFUSED.test(reply.message)) this.drop(socket, reply);
     };
-    if (o.password)
-      this.send(socket, o.username ? ['AUTH', o.username, o.password] : ['AUTH', o.password], null, required);
+    if (o.username || o.password) {
+      const auth = o.username ? ['AUTH', o.username, o.password ?? ''] : ['AUTH', o.password!];
+      this.send(socket, auth, null, required);
+    }
     if (o.db) this.send(socket, ['SELECT', String(o.db)], null, required);
     this.send(socket, ['CLIENT', 'SETNAME', o.name], null, () => undefined);
     return socket;

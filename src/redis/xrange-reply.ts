@@ -16,38 +16,65 @@ export class RedisProtocolError extends Error {
   override readonly name = 'RedisProtocolError';
 }
 
-/** Most payload bytes one page buffer holds. */
+/** Most payload bytes one page buffer holds (a larger payload gets a buffer of its own). */
 const PAGE_BYTES = 1024 * 1024;
-/** Fewest bytes of a new chunk joined to an incomplete unit, so a split header line is not retried byte by byte. */
+/** Fewest bytes of a new chunk joined to an incomplete unit (a split line needs only a few more). */
 const MIN_TAKE = 1024;
+const EMPTY = Buffer.alloc(0);
 const INCOMPLETE = -1;
 /** A negative length: a nil (`*-1`, `$-1`). */
 const NIL = -2;
 const CR = 0x0d;
 const LF = 0x0a;
 
+/** Where the reader is in a reply: each stage reads one unit. */
+const enum Stage {
+  /** The first line of a reply (`*n`, or a status or error line). */
+  Reply,
+  /** `*2`: an entry begins. */
+  Entry,
+  /** `$len` and the entry id. */
+  Id,
+  /** `*n`: the number of field names and values. */
+  Fields,
+  /** `$len` and a field name. */
+  Name,
+  /** `$len` and a field value. */
+  Value,
+}
+
 /**
  * Reads the replies of one Redis connection that sends XRANGE (and status commands such as AUTH)
  * in RESP2, straight into stream entries. Unlike a general parser it makes no array per entry and
  * no buffer per field, and copies each payload once, into a page buffer shared by the entries of
  * a reply: payloads that follow each other in the stream lie back to back in memory, so a message
- * of several entries can be sent without concatenating them (see `joinPayloads`).
+ * of several entries can be sent without concatenating them (see `joinPayloads`). One entry kept
+ * alive keeps its page (up to 1 MiB) alive.
  *
- * Replies are taken apart in units (a reply's first line, one entry, a status line) parsed from
- * contiguous bytes; a unit cut by a chunk boundary is completed from as few bytes of the next
- * chunk as it needs. Chunks may be reused by the caller after `feed` returns: nothing keeps a
- * view into them.
+ * Replies are read in units (a line with its bulk string, if any) parsed from contiguous bytes. A
+ * unit cut by a chunk boundary is carried over and completed from as few bytes of the next chunks
+ * as it needs: once a bulk string's length is read, exactly that many, so a payload of any size
+ * is joined once. Chunks may be reused by the caller after `feed` returns: nothing keeps a view
+ * into them.
  */
 export class XrangeReplyReader {
   private readonly waiting: PendingReply[] = [];
-  /** The XRANGE reply being read: its entries so far (null between replies). */
-  private entries: StreamEntry[] | null = null;
+  private stage = Stage.Reply;
+  /** The XRANGE reply being read: its entries so far. */
+  private entries: StreamEntry[] = [];
   private filled = 0;
+  /** The entry being read. */
+  private id = '';
+  private fields = 0;
+  private field = 0;
+  private isD = false;
+  private sawD = false;
+  private data: Buffer = EMPTY;
   /** Start of an incomplete unit, copied, and how many bytes it needs at least. */
   private carry: Buffer[] = [];
   private carryLength = 0;
   private need = 0;
-  private page = Buffer.alloc(0);
+  private page = EMPTY;
   private pageAt = 0;
   /** Where the last integer line read by `int` ended. */
   private at = 0;
@@ -65,9 +92,10 @@ export class XrangeReplyReader {
   /** The connection is gone: every waiting command fails with `err`. */
   failAll(err: Error): void {
     this.failed = true;
-    this.entries = null;
+    this.entries = [];
     this.carry = [];
     this.carryLength = 0;
+    this.page = EMPTY;
     for (const p of this.waiting.splice(0)) p.done(err);
   }
 
@@ -75,6 +103,7 @@ export class XrangeReplyReader {
   feed(chunk: Buffer): void {
     if (this.failed) return;
     let p = 0;
+    let take = 0;
     while (this.carryLength > 0) {
       const total = this.carryLength + chunk.length;
       if (total < this.need) {
@@ -82,12 +111,12 @@ export class XrangeReplyReader {
         this.carryLength = total;
         return;
       }
-      const take = Math.min(chunk.length, Math.max(this.need - this.carryLength, MIN_TAKE));
+      // Past a first try, twice as much each time: a unit is joined a few times at most.
+      take = Math.min(chunk.length, Math.max(this.need - this.carryLength, MIN_TAKE, 2 * take));
       const joined = Buffer.concat([...this.carry, chunk.subarray(0, take)]);
       const end = this.unit(joined, 0);
       if (this.failed) return;
       if (end === INCOMPLETE) {
-        this.need = Math.max(this.need, joined.length + 1);
         if (take < chunk.length) continue;
         this.carry = [joined];
         this.carryLength = joined.length;
@@ -110,7 +139,60 @@ export class XrangeReplyReader {
 
   /** One unit at `p`: its end, or INCOMPLETE with `need` set. */
   private unit(buf: Buffer, p: number): number {
-    if (this.entries !== null) return this.entry(buf, p, this.entries);
+    switch (this.stage) {
+      case Stage.Reply:
+        return this.reply(buf, p);
+      case Stage.Entry: {
+        const parts = this.intAfter(buf, p, 0x2a);
+        if (parts === INCOMPLETE) return this.incomplete(buf, p, buf.length + 1);
+        if (parts !== 2) throw new RedisProtocolError('an XRANGE entry is not an id and its fields');
+        this.stage = Stage.Id;
+        return this.at;
+      }
+      case Stage.Id: {
+        const end = this.bulk(buf, p);
+        if (end === INCOMPLETE) return end;
+        this.id = buf.toString('latin1', this.at, end - 2);
+        this.stage = Stage.Fields;
+        return end;
+      }
+      case Stage.Fields: {
+        const n = this.intAfter(buf, p, 0x2a);
+        if (n === INCOMPLETE) return this.incomplete(buf, p, buf.length + 1);
+        // A nil (`*-1`) or empty field list: an empty payload.
+        this.fields = Math.max(n, 0);
+        this.field = 0;
+        this.sawD = false;
+        this.data = EMPTY;
+        if (this.fields === 0) return this.entryDone(this.at);
+        this.stage = Stage.Name;
+        return this.at;
+      }
+      case Stage.Name: {
+        const end = this.bulk(buf, p);
+        if (end === INCOMPLETE) return end;
+        this.isD = end - 2 - this.at === 1 && buf[this.at] === 0x64;
+        this.stage = Stage.Value;
+        return end;
+      }
+      case Stage.Value: {
+        const end = this.bulk(buf, p);
+        if (end === INCOMPLETE) return end;
+        // The payload is field `d` (PROTOCOL §1); entries written by other tools: their first value.
+        if ((this.isD && !this.sawD) || this.field === 0) {
+          this.data = this.store(buf, this.at, end - 2);
+          this.sawD ||= this.isD;
+        }
+        this.field += 2;
+        if (this.field >= this.fields) return this.entryDone(end);
+        this.stage = Stage.Name;
+        return end;
+      }
+    }
+  }
+
+  /** The first line of a reply. */
+  private reply(buf: Buffer, p: number): number {
     const pending = this.waiting[0];
     if (pending === undefined) throw new RedisProtocolError('reply without a command');
     const type = buf[p];
@@ -132,64 +214,44 @@ export class XrangeReplyReader {
     if (n > 0) {
       this.entries = new Array<StreamEntry>(n);
       this.filled = 0;
+      this.stage = Stage.Entry;
     } else {
       this.finish([]);
     }
     return this.at;
   }
 
-  /** One entry `*2 $id *n ($field $value)...` at `start`, added to `entries`. */
-  private entry(buf: Buffer, start: number, entries: StreamEntry[]): number {
-    const end = buf.length;
-    const parts = this.intAfter(buf, start, 0x2a);
-    if (parts === INCOMPLETE) return this.incomplete(buf, start, end + 1);
-    if (parts !== 2) throw new RedisProtocolError('an XRANGE entry is not an id and its fields');
-    let p = this.at;
-    const idLength = this.lengthAfter(buf, p);
-    if (idLength === INCOMPLETE) return this.incomplete(buf, start, end + 1);
-    p = this.at;
-    if (p + idLength + 2 > end) return this.incomplete(buf, start, p + idLength + 2);
-    const id = buf.toString('latin1', p, p + idLength);
-    p += idLength + 2;
-    const fields = this.intAfter(buf, p, 0x2a);
-    if (fields === INCOMPLETE) return this.incomplete(buf, start, end + 1);
-    p = this.at;
-    // The payload is field `d` (PROTOCOL §1); entries written by other tools: their first value.
-    let from = 0;
-    let to = 0;
-    let sawD = false;
-    for (let f = 0; f < fields; f += 2) {
-      const nameLength = this.lengthAfter(buf, p);
-      if (nameLength === INCOMPLETE) return this.incomplete(buf, start, end + 1);
-      p = this.at;
-      if (p + nameLength + 2 > end) return this.incomplete(buf, start, p + nameLength + 2);
-      const isD = nameLength === 1 && buf[p] === 0x64;
-      p += nameLength + 2;
-      const valueLength = this.lengthAfter(buf, p);
-      if (valueLength === INCOMPLETE) return this.incomplete(buf, start, end + 1);
-      p = this.at;
-      if (p + valueLength + 2 > end) return this.incomplete(buf, start, p + valueLength + 2);
-      if ((isD && !sawD) || f === 0) {
-        from = p;
-        to = p + valueLength;
-        sawD ||= isD;
-      }
-      p += valueLength + 2;
+  private entryDone(end: number): number {
+    const entries = this.entries;
+    entries[this.filled++] = { key: this.waiting[0].key!, id: this.id, data: this.data };
+    this.data = EMPTY;
+    if (this.filled < entries.length) {
+      this.stage = Stage.Entry;
+      return end;
     }
-    const key = this.waiting[0].key!;
-    const data = this.store(buf, from, to, entries.length - this.filled);
-    entries[this.filled++] = { key, id, data };
-    if (this.filled === entries.length) {
-      this.entries = null;
-      this.finish(entries);
-    }
-    return p;
+    this.stage = Stage.Reply;
+    this.entries = [];
+    // The next reply starts a page of its own: a page is not kept alive by the reader between replies.
+    this.page = EMPTY;
+    this.pageAt = 0;
+    this.finish(entries);
+    return end;
   }
 
-  /** Copies a payload into the page buffer, starting a new page (sized for `left` such payloads) when it is full. */
-  private store(buf: Buffer, from: number, to: number, left: number): Buffer {
+  /** A bulk string `$len CRLF bytes CRLF` at `p` (nil not allowed): its end, its bytes from `at`. */
+  private bulk(buf: Buffer, p: number): number {
+    const length = this.intAfter(buf, p, 0x24);
+    if (length === INCOMPLETE) return this.incomplete(buf, p, buf.length + 1);
+    if (length === NIL) throw new RedisProtocolError('nil string in an XRANGE entry');
+    const end = this.at + length + 2;
+    return end > buf.length ? this.incomplete(buf, p, end) : end;
+  }
+
+  /** Copies a payload into the page buffer, starting a new page (sized for the entries left) when it is full. */
+  private store(buf: Buffer, from: number, to: number): Buffer {
     const length = to - from;
     if (this.pageAt + length > this.page.length) {
+      const left = this.entries.length - this.filled;
       this.page = Buffer.allocUnsafe(Math.max(length, Math.min(PAGE_BYTES, length * left)));
       this.pageAt = 0;
     }
@@ -208,13 +270,6 @@ export class XrangeReplyReader {
     if (p >= buf.length) return INCOMPLETE;
     if (buf[p] !== type) throw new RedisProtocolError(`expected ${String.fromCharCode(type)} in an XRANGE reply`);
     return this.int(buf, p + 1);
-  }
-
-  /** A bulk string's `$length` line at `p` (a nil is not allowed in an entry). */
-  private lengthAfter(buf: Buffer, p: number): number {
-    const n = this.intAfter(buf, p, 0x24);
-    if (n === NIL) throw new RedisProtocolError('nil string in an XRANGE entry');
-    return n;
   }
 
   /** A length line at `p` up to CRLF, its end in `at`: INCOMPLETE when cut off, NIL when negative. */
@@ -239,6 +294,7 @@ export class XrangeReplyReader {
     return negative ? NIL : n;
   }
 
+  /** The unit at `start` needs bytes up to `needEnd` (at least one more than `buf` has). */
   private incomplete(buf: Buffer, start: number, needEnd: number): number {
     this.need = Math.max(needEnd, buf.length + 1) - start;
     return INCOMPLETE;
