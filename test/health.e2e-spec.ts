@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { startApp, startRedis, TestApp, tokenFor } from './harness';
+import { TestSocket } from './support/ws-client';
 
 async function until(check: () => Promise<boolean>, ms = 10000): Promise<void> {
   const end = Date.now() + ms;
@@ -41,6 +42,34 @@ describe('health, metrics and docs', () => {
     expect(res.text).toMatch(/http_requests_total\{method="POST",route="\/token",status="200"\} \d+/);
     expect(res.text).toMatch(/http_requests_total\{method="GET",route="\/metrics",status="401"\} 1/);
     expect(res.text).toContain('process_resident_memory_bytes');
+  });
+
+  it('counts entries and bytes pulled over WebSocket and REST, each once, whatever the number of scrapes', async () => {
+    const token = await tokenFor(svc.http);
+    const scrape = async (): Promise<string> =>
+      (await request(svc.http).get('/metrics').set('Authorization', `Bearer ${token}`).expect(200)).text;
+    const counted = (text: string, name: string, transport: string): number =>
+      Number(new RegExp(`^${name}\\{transport="${transport}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+    const before = await scrape();
+    const pusher = await TestSocket.open(`${svc.ws}/data/counted/push?ack=1`, token);
+    for (const data of ['a', 'bb', 'ccc']) {
+      await pusher.send(Buffer.from(data));
+      await pusher.nextText();
+    }
+    pusher.close();
+    const reader = await TestSocket.open(`${svc.ws}/data/counted/pull?last_entry_id=0&count=10`, token);
+    expect((await reader.message()).map((e) => e.data.toString())).toEqual(['a', 'bb', 'ccc']);
+    reader.close();
+    await request(svc.http)
+      .get('/data/counted?last_entry_id=0&count=2')
+      .set('Authorization', `Bearer ${token}`)
+      .expect(200);
+    for (const text of [await scrape(), await scrape()]) {
+      expect(counted(text, 'entries_pulled_total', 'ws') - counted(before, 'entries_pulled_total', 'ws')).toBe(3);
+      expect(counted(text, 'bytes_pulled_total', 'ws') - counted(before, 'bytes_pulled_total', 'ws')).toBe(6);
+      expect(counted(text, 'entries_pulled_total', 'rest') - counted(before, 'entries_pulled_total', 'rest')).toBe(2);
+      expect(counted(text, 'bytes_pulled_total', 'rest') - counted(before, 'bytes_pulled_total', 'rest')).toBe(3);
+    }
   });
 
   it('serves /metrics without a token when METRICS_PUBLIC=true', async () => {

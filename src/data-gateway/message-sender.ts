@@ -1,4 +1,3 @@
-import type { Counter } from 'prom-client';
 import type { WebSocket } from 'ws';
 import { MetricsService } from '../health/metrics.service';
 import { joinPayloads, StreamEntry } from '../redis/redis-streams.service';
@@ -26,8 +25,7 @@ export interface MessageFormat {
 export class MessageSender {
   private unflushed = 0;
   private waiters: (() => void)[] = [];
-  private readonly entriesPulled: Counter.Internal;
-  private readonly bytesPulled: Counter.Internal;
+  private readonly pulled: { entries: number; bytes: number };
   private readonly headers: PullHeaderEncoder;
 
   constructor(
@@ -40,8 +38,7 @@ export class MessageSender {
   ) {
     this.headers = new PullHeaderEncoder(streamIdOf, format.offsets);
     ws.once('close', () => this.release());
-    this.entriesPulled = metrics.entriesPulled.labels('ws');
-    this.bytesPulled = metrics.bytesPulled.labels('ws');
+    this.pulled = metrics.pulledBy('ws');
   }
 
   /** True while more than the allowed bytes wait to be flushed to the client. */
@@ -72,8 +69,8 @@ export class MessageSender {
       if (this.format.header) this.ws.send(this.header(entries), { binary: false });
       this.queue(joinPayloads(entries), bytes);
     }
-    this.entriesPulled.inc(entries.length);
-    this.bytesPulled.inc(bytes);
+    this.pulled.entries += entries.length;
+    this.pulled.bytes += bytes;
     return bytes;
   }
 

@@ -100,8 +100,7 @@ export class RestDataService {
       // Sequential: after the last entry sent. Latest: after the newest seen (older ones are dropped).
       if (!latest) for (const e of sent) cursors[reader.keys.indexOf(e.key)] = e.id;
       const reply = this.reply(sent, names, (latest ? reader.cursors : cursors).join('+'));
-      this.metrics.entriesPulled.inc({ transport: 'rest' }, sent.length);
-      this.metrics.bytesPulled.inc({ transport: 'rest' }, reply.body.length);
+      this.metrics.countPulled('rest', sent.length, reply.body.length);
       return reply;
     } finally {
       reader.close();
@@ -147,8 +146,7 @@ export class RestDataService {
     }
     const last = entries.length ? entries[entries.length - 1].id : '';
     const reply = this.reply(entries, new Map([[key, streamId]]), last);
-    this.metrics.entriesPulled.inc({ transport: 'rest' }, entries.length);
-    this.metrics.bytesPulled.inc({ transport: 'rest' }, reply.body.length);
+    this.metrics.countPulled('rest', entries.length, reply.body.length);
     return reply;
   }
 

@@ -100,8 +100,7 @@ export class SseService {
             }
             bytes += e.data.length;
           }
-          this.metrics.entriesPulled.inc({ transport: 'sse' }, batch.length);
-          this.metrics.bytesPulled.inc({ transport: 'sse' }, bytes);
+          this.metrics.countPulled('sse', batch.length, bytes);
           await write(res, text, signal);
         }
       } catch (err) {

@@ -18,8 +18,6 @@ export interface FeedRequest {
   latest: boolean;
 }
 
-const TRANSPORT = { transport: 'graphql' };
-
 /**
  * Opens the `data` subscription's feeds on the read hub: one Redis reader per process whatever
  * the number of subscribers. A single id with `*` is a glob over the device's stream ids, read as
@@ -46,8 +44,7 @@ export class DataFeeds {
       throw new StreamError('BAD_STREAM_ID', 'a stream id may not contain + or a space');
     }
     const view = (entry: StreamEntry): DataEntryView => {
-      this.metrics.entriesPulled.inc(TRANSPORT);
-      this.metrics.bytesPulled.inc(TRANSPORT, entry.data.length);
+      this.metrics.countPulled('graphql', 1, entry.data.length);
       return new DataEntryView(this.keys.streamId(entry.key, device), entry);
     };
     const reader = await this.readers.openPath(user, device, path, req.lastEntryId ?? undefined, { count, latest });

@@ -2,6 +2,8 @@ import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+export type PullTransport = 'ws' | 'sse' | 'rest' | 'graphql';
+
 /**
  * Prometheus metrics of this app (its own registry, so several apps in one process stay apart).
  * Label values are bounded: route templates and endpoint kinds, never stream ids.
@@ -38,11 +40,22 @@ export class MetricsService implements OnModuleDestroy {
     registers: [this.registry],
   });
 
+  /**
+   * Entries and bytes delivered since the last scrape, by transport: plain sums on the delivery
+   * path (a label lookup per message was 6 % of the fan-out profile), added to the counters below
+   * when they are collected.
+   */
+  private readonly pulled = new Map<PullTransport, { entries: number; bytes: number }>();
+
   readonly entriesPulled = new Counter({
     name: 'entries_pulled_total',
     help: 'Entries delivered to readers, by transport',
     labelNames: ['transport'] as const,
     registers: [this.registry],
+    collect: () => {
+      for (const [transport, sums] of this.pulled) this.entriesPulled.inc({ transport }, sums.entries);
+      for (const sums of this.pulled.values()) sums.entries = 0;
+    },
   });
 
   readonly bytesPulled = new Counter({
@@ -50,7 +63,25 @@ export class MetricsService implements OnModuleDestroy {
     help: 'Payload bytes delivered to readers, by transport',
     labelNames: ['transport'] as const,
     registers: [this.registry],
+    collect: () => {
+      for (const [transport, sums] of this.pulled) this.bytesPulled.inc({ transport }, sums.bytes);
+      for (const sums of this.pulled.values()) sums.bytes = 0;
+    },
   });
+
+  /** Counts a delivery of `entries` entries of `bytes` payload bytes. */
+  countPulled(transport: PullTransport, entries: number, bytes: number): void {
+    const sums = this.pulledBy(transport);
+    sums.entries += entries;
+    sums.bytes += bytes;
+  }
+
+  /** The running sums of one transport's deliveries, for a hot path to add to directly. */
+  pulledBy(transport: PullTransport): { entries: number; bytes: number } {
+    let sums = this.pulled.get(transport);
+    if (sums === undefined) this.pulled.set(transport, (sums = { entries: 0, bytes: 0 }));
+    return sums;
+  }
 
   readonly redisLatency = new Histogram({
     name: 'redis_command_duration_seconds',
