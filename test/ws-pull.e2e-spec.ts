@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import { RedisConnections } from '../src/redis/redis-connections';
 import { ReadHub } from '../src/streams/read-hub.service';
 import { useService } from './harness';
 import { TestSocket } from './support/ws-client';
@@ -11,7 +12,7 @@ async function seed(redis: Redis, key: string, payloads: (string | Buffer)[]): P
 }
 
 describe('WebSocket pull', () => {
-  const ctx = useService({ STREAM_MAXLEN: '0' });
+  const ctx = useService({ STREAM_MAXLEN: '0' }, ['--enable-debug-command', 'yes']);
   let n = 0;
   const sid = (): string => `p${++n}`;
 
@@ -88,6 +89,33 @@ describe('WebSocket pull', () => {
     ws.close();
     const end = Date.now() + 5000;
     while (hub.readAheadBytes !== before && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    expect(hub.readAheadBytes).toBe(before);
+  });
+
+  it('releases read-ahead when the reader goes away while its next page is still being read', async () => {
+    const s = sid();
+    const hub = ctx.svc.app.get(ReadHub);
+    await seed(
+      ctx.redis,
+      `default:${s}`,
+      Array.from({ length: 3000 }, () => Buffer.alloc(1000, 2)),
+    );
+    const before = hub.readAheadBytes;
+    const ws = await pull(s, '?last_entry_id=0&count=300&ack=1');
+    // A page of 1,000 entries is read; taking 300 leaves 700, more than half a page: no prefetch.
+    expect(await ws.message()).toHaveLength(300);
+    // With Redis stalled, the next 300 come from memory and the prefetch they start (400 left) waits.
+    const stalled = ctx.redis.call('DEBUG', 'SLEEP', '1');
+    await new Promise((r) => setTimeout(r, 50));
+    await ws.send('next');
+    expect(await ws.message()).toHaveLength(300);
+    ws.close();
+    await stalled;
+    // A read queued behind the late page on the history connection: once it is answered and the
+    // promise callbacks have run, the page has been handled (and must not count as held by a
+    // reader that is gone).
+    await ctx.svc.app.get(RedisConnections).history.xrange(`default:${s}`, '-', '+', 1);
+    await new Promise((r) => setImmediate(r));
     expect(hub.readAheadBytes).toBe(before);
   });
 
