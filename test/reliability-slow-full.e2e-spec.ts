@@ -41,14 +41,21 @@ describe('reliability: Redis slow or full', () => {
   it('DEBUG SLEEP 2: pushes fail with 1011 / 503 within REDIS_COMMAND_TIMEOUT_MS, whole batches only, then recover', async () => {
     const ws = await TestSocket.open(`${svc.ws}/data/slow/push?ack=1`, token);
     const first = await pushBatch(ws, Buffer.from('a0'), Buffer.from('b0'));
+    // A stream this service has not written yet: its retention settings must be read first.
+    const fresh = await TestSocket.open(`${svc.ws}/data/fresh/push?ack=1`, token);
     const side = redisClient(redis.url);
     const sleeping = side.call('DEBUG', 'SLEEP', '2');
     await sleep(50);
     const t0 = Date.now();
     await ws.send('[2,4]');
     await ws.send(Buffer.from('a1b1'));
+    await fresh.send('[2,4]');
+    await fresh.send(Buffer.from('f1g1'));
     const closed = await ws.closedWith(3000);
     const wsTook = Date.now() - t0;
+    // The settings read timed out: the write fails as a stored one would, and nothing was sent.
+    const freshClosed = await fresh.closedWith(3000);
+    const freshTook = Date.now() - t0;
     const t1 = Date.now();
     const rest = await post('slow', Buffer.from('r1'));
     const restTook = Date.now() - t1;
@@ -58,6 +65,9 @@ describe('reliability: Redis slow or full', () => {
     expect(closed.code).toBe(1011);
     expect(closed.reason).toMatch(/storage/);
     expect(wsTook).toBeLessThan(1500);
+    expect(freshClosed.code).toBe(1011);
+    expect(freshClosed.reason).toMatch(/storage/);
+    expect(freshTook).toBeLessThan(1500);
     expect(rest.status).toBe(503);
     expect(restBody.detail).toMatch(/Storage unavailable/);
     expect(restTook).toBeLessThan(1500);
@@ -65,6 +75,10 @@ describe('reliability: Redis slow or full', () => {
     const again = await TestSocket.open(`${svc.ws}/data/slow/push?ack=1`, token);
     const later = await pushBatch(again, Buffer.from('a2'), Buffer.from('b2'));
     again.close();
+    const freshAgain = await TestSocket.open(`${svc.ws}/data/fresh/push?ack=1`, token);
+    const freshLater = await pushBatch(freshAgain, Buffer.from('f2'), Buffer.from('g2'));
+    freshAgain.close();
+    expect(await ids('default:fresh')).toEqual(freshLater);
     expect((await post('slow', Buffer.from('r2'))).status).toBe(201);
     const stored = await ids('default:slow');
     for (const id of [...first, ...later]) expect(stored).toContain(id);
