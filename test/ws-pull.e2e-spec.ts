@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { RedisConnections } from '../src/redis/redis-connections';
-import { ReadHub } from '../src/streams/read-hub.service';
+import { ENTRY_COST, ReadHub } from '../src/streams/read-hub.service';
 import { useService } from './harness';
 import { TestSocket } from './support/ws-client';
 
@@ -105,11 +105,19 @@ describe('WebSocket pull', () => {
     // A page of 1,000 entries is read; taking 300 leaves 700, more than half a page: no prefetch.
     expect(await ws.message()).toHaveLength(300);
     // With Redis stalled, the next 300 come from memory and the prefetch they start (400 left) waits.
-    const stalled = ctx.redis.call('DEBUG', 'SLEEP', '1');
+    let woke = false;
+    const stalled = ctx.redis.call('DEBUG', 'SLEEP', '2').then(() => (woke = true));
     await new Promise((r) => setTimeout(r, 50));
     await ws.send('next');
     expect(await ws.message()).toHaveLength(300);
+    // The next page has not landed: the reader holds the 400 entries left of the first.
+    expect(hub.readAheadBytes - before).toBe(400 * (1000 + ENTRY_COST));
     ws.close();
+    // The service sees the close while Redis still sleeps, and releases what the reader held.
+    const closing = Date.now() + 1500;
+    while (hub.readAheadBytes !== before && Date.now() < closing) await new Promise((r) => setTimeout(r, 10));
+    expect(hub.readAheadBytes).toBe(before);
+    expect(woke).toBe(false);
     await stalled;
     // A read queued behind the late page on the history connection: once it is answered and the
     // promise callbacks have run, the page has been handled (and must not count as held by a

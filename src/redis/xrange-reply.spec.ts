@@ -41,6 +41,7 @@ describe('XrangeReplyReader', () => {
     expect(() => reader('k').reader.feed(Buffer.from('*1\r\n*2\r\n$-1\r\n'))).toThrow(/nil string/);
     expect(() => reader('k').reader.feed(Buffer.from('*1x\r\n'))).toThrow(/malformed length/);
     expect(() => reader('k').reader.feed(Buffer.from('*1\rx'))).toThrow(/malformed line end/);
+    expect(() => reader('k').reader.feed(Buffer.from('*1\r\n*2\r\n$3\r\n1-10\r\n'))).toThrow(/longer than its length/);
   });
 
   it('fails every waiting command at once, and reads nothing more', () => {

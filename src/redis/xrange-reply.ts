@@ -244,7 +244,9 @@ export class XrangeReplyReader {
     if (length === INCOMPLETE) return this.incomplete(buf, p, buf.length + 1);
     if (length === NIL) throw new RedisProtocolError('nil string in an XRANGE entry');
     const end = this.at + length + 2;
-    return end > buf.length ? this.incomplete(buf, p, end) : end;
+    if (end > buf.length) return this.incomplete(buf, p, end);
+    if (buf[end - 2] !== CR || buf[end - 1] !== LF) throw new RedisProtocolError('bulk string longer than its length');
+    return end;
   }
 
   /** Copies a payload into the page buffer, starting a new page (sized for the entries left) when it is full. */
