@@ -73,7 +73,8 @@ describe('WebSocket pull', () => {
     ws.close();
   });
 
-  it('releases read-ahead when a reader behind the ring goes away', async () => {
+  /** A reader from 0 of 3,000 entries of 1,000 B (behind the ring), with the hub's read-ahead before it opened. */
+  async function readerBehindRing(query: string): Promise<{ s: string; hub: ReadHub; before: number; ws: TestSocket }> {
     const s = sid();
     const hub = ctx.svc.app.get(ReadHub);
     await seed(
@@ -82,26 +83,27 @@ describe('WebSocket pull', () => {
       Array.from({ length: 3000 }, () => Buffer.alloc(1000, 1)),
     );
     const before = hub.readAheadBytes;
-    const ws = await pull(s, '?last_entry_id=0&count=1&ack=1');
+    return { s, hub, before, ws: await pull(s, `?last_entry_id=0&${query}`) };
+  }
+
+  /** Waits (up to `ms`) for the hub's read-ahead to be back at `bytes`. */
+  async function aheadBackTo(hub: ReadHub, bytes: number, ms: number): Promise<void> {
+    const end = Date.now() + ms;
+    while (hub.readAheadBytes !== bytes && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    expect(hub.readAheadBytes).toBe(bytes);
+  }
+
+  it('releases read-ahead when a reader behind the ring goes away', async () => {
+    const { hub, before, ws } = await readerBehindRing('count=1&ack=1');
     await ws.message();
     // The reader waits for the client's answer holding a page read ahead of its cursor.
     expect(hub.readAheadBytes).toBeGreaterThan(before);
     ws.close();
-    const end = Date.now() + 5000;
-    while (hub.readAheadBytes !== before && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-    expect(hub.readAheadBytes).toBe(before);
+    await aheadBackTo(hub, before, 5000);
   });
 
   it('releases read-ahead when the reader goes away while its next page is still being read', async () => {
-    const s = sid();
-    const hub = ctx.svc.app.get(ReadHub);
-    await seed(
-      ctx.redis,
-      `default:${s}`,
-      Array.from({ length: 3000 }, () => Buffer.alloc(1000, 2)),
-    );
-    const before = hub.readAheadBytes;
-    const ws = await pull(s, '?last_entry_id=0&count=300&ack=1');
+    const { s, hub, before, ws } = await readerBehindRing('count=300&ack=1');
     // A page of 1,000 entries is read; taking 300 leaves 700, more than half a page: no prefetch.
     expect(await ws.message()).toHaveLength(300);
     // With Redis stalled, the next 300 come from memory and the prefetch they start (400 left) waits.
@@ -114,9 +116,7 @@ describe('WebSocket pull', () => {
     expect(hub.readAheadBytes - before).toBe(400 * (1000 + ENTRY_COST));
     ws.close();
     // The service sees the close while Redis still sleeps, and releases what the reader held.
-    const closing = Date.now() + 1500;
-    while (hub.readAheadBytes !== before && Date.now() < closing) await new Promise((r) => setTimeout(r, 10));
-    expect(hub.readAheadBytes).toBe(before);
+    await aheadBackTo(hub, before, 1500);
     expect(woke).toBe(false);
     await stalled;
     // A read queued behind the late page on the history connection: once it is answered and the
