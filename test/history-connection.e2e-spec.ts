@@ -14,6 +14,12 @@ import { rng } from './support/prng';
 
 type Server = Awaited<ReturnType<typeof startRedis>>;
 
+/** What a connection reported to its owner, in order. */
+function recorder(): { events: string[]; lost(err: Error): void; ready(): void } {
+  const events: string[] = [];
+  return { events, lost: (err) => events.push(`lost: ${err.message}`), ready: () => events.push('ready') };
+}
+
 /** A history connection configured from a URL the way the service does it (ioredis parses it). */
 function fromUrl(url: string, name = 'h'): HistoryConnection {
   return new HistoryConnection(HistoryConnection.optionsOf(new Redis(url, { lazyConnect: true }).options, name, 0));
@@ -274,8 +280,10 @@ describe('history connection: authentication, database, TLS and faults', () => {
       expect(pairs(await guest.xrange('db3:stream', '-', '+'))).toHaveLength(1);
       expect(await admin.client('LIST')).toMatch(/name=redis-streamer:guest-test .*user=guest/);
       guest.close();
-      const wrong = new HistoryConnection(optionsFor(server, { password: 'wrong' }));
+      const refused = recorder();
+      const wrong = new HistoryConnection(optionsFor(server, { password: 'wrong' }), refused);
       await expect(wrong.xrange('db3:stream', '-', '+')).rejects.toThrow(/WRONGPASS|invalid password/i);
+      expect(refused.events).toEqual([expect.stringMatching(/^lost: WRONGPASS/)]);
       const none = new HistoryConnection(optionsFor(server));
       await expect(none.xrange('db3:stream', '-', '+')).rejects.toThrow(/NOAUTH/);
       wrong.close();
@@ -358,7 +366,8 @@ describe('history connection: authentication, database, TLS and faults', () => {
   it('fails commands while Redis is away with an "unavailable" error, and reconnects when it is back', async () => {
     const server = await startRedis(['--appendfsync', 'always']);
     const redis = redisClient(server.url);
-    const conn = new HistoryConnection(optionsFor(server));
+    const report = recorder();
+    const conn = new HistoryConnection(optionsFor(server), report);
     try {
       await redis.xadd('fault:stream', '1-1', 'd', 'kept');
       await redis.xadd('fault:stream', '1-2', 'd', 'kept too');
@@ -372,6 +381,12 @@ describe('history connection: authentication, database, TLS and faults', () => {
         ['1-1', Buffer.from('kept').toString('base64')],
         ['1-2', Buffer.from('kept too').toString('base64')],
       ]);
+      // The owner heard of the outage and of the return; closing is not an outage.
+      conn.close();
+      expect(report.events[0]).toBe('ready');
+      expect(report.events[1]).toMatch(/^lost: Connection is closed/);
+      expect(report.events[report.events.length - 1]).toBe('ready');
+      expect(report.events.filter((e) => e === 'ready').length).toBeGreaterThanOrEqual(2);
     } finally {
       conn.close();
       redis.disconnect();

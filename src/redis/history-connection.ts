@@ -23,6 +23,14 @@ export interface HistoryConnectionOptions {
   commandTimeoutMs: number;
 }
 
+/** What the owner hears of the connection (RedisConnections logs it as it does for the others). */
+export interface ConnectionEvents {
+  /** The connection was lost or refused (not on `close()`). */
+  lost(err: Error): void;
+  /** Connected and logged in. */
+  ready(): void;
+}
+
 const READ_BUFFER_BYTES = 64 * 1024;
 /** AUTH answers that mean "no password needed here" (ioredis goes on after them too). */
 const NOT_REFUSED =
@@ -47,7 +55,10 @@ export class HistoryConnection {
   private reader = new XrangeReplyReader();
   private closed = false;
 
-  constructor(private readonly options: HistoryConnectionOptions) {}
+  constructor(
+    private readonly options: HistoryConnectionOptions,
+    private readonly events?: ConnectionEvents,
+  ) {}
 
   /** The options of an ioredis client (its parsed URL) for this connection. */
   static optionsOf(redis: RedisOptions, name: string, commandTimeoutMs: number): HistoryConnectionOptions {
@@ -160,7 +171,10 @@ export class HistoryConnection {
       this.send(socket, auth, null, required);
     }
     if (o.db) this.send(socket, ['SELECT', String(o.db)], null, required);
-    this.send(socket, ['CLIENT', 'SETNAME', o.name], null, () => undefined);
+    // Its reply, whatever it is, comes after the login's: the connection is ready.
+    this.send(socket, ['CLIENT', 'SETNAME', o.name], null, () => {
+      if (socket === this.socket) this.events?.ready();
+    });
     return socket;
   }
 
@@ -179,5 +193,6 @@ export class HistoryConnection {
     this.socket = null;
     socket.destroy();
     this.reader.failAll(err);
+    if (!this.closed) this.events?.lost(err);
   }
 }

@@ -1,6 +1,6 @@
 import { Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import Redis, { RedisOptions } from 'ioredis';
-import { HistoryConnection } from './history-connection';
+import { ConnectionEvents, HistoryConnection } from './history-connection';
 import { RedisServerProcess } from './redis-server.launcher';
 
 /**
@@ -35,6 +35,7 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
     });
     this.history = new HistoryConnection(
       HistoryConnection.optionsOf(this.command.options, 'redis-streamer:history', commandTimeoutMs),
+      this.reporter('history'),
     );
   }
 
@@ -59,16 +60,25 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
       retryStrategy: RedisConnections.backoff,
       ...extra,
     });
-    let down = false;
-    client.on('error', (err: Error) => {
-      if (!down) this.logger.warn(`redis ${name} connection error: ${err.message}`);
-      down = true;
-    });
-    client.on('ready', () => {
-      if (down) this.logger.log(`redis ${name} connection ready again`);
-      down = false;
-    });
+    const report = this.reporter(name);
+    client.on('error', (err: Error) => report.lost(err));
+    client.on('ready', () => report.ready());
     return client;
+  }
+
+  /** Logs a connection's first error of an outage and its return, not every retry in between. */
+  private reporter(name: string): ConnectionEvents {
+    let down = false;
+    return {
+      lost: (err) => {
+        if (!down) this.logger.warn(`redis ${name} connection error: ${err.message}`);
+        down = true;
+      },
+      ready: () => {
+        if (down) this.logger.log(`redis ${name} connection ready again`);
+        down = false;
+      },
+    };
   }
 
   /** A dedicated connection for blocking reads (XREAD BLOCK, XREADGROUP BLOCK). */
