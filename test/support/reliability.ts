@@ -219,3 +219,61 @@ export async function storedIds(redisUrl: string, devices: string[], stream: str
     check.disconnect();
   }
 }
+
+/** What a fleet run through a fault left: the fleet, the ids stored per device, and the acks before the fault. */
+export interface FaultRun {
+  fleet: Fleet;
+  stored: Map<string, string[]>;
+  ackedBefore: number;
+}
+
+/**
+ * A fleet on `stream` through a fault: `phaseMs` of load, `fault()`, `phaseMs` more; then the
+ * pushers stop and the readers catch up with everything stored. The fleet is stopped if any step
+ * throws.
+ */
+export async function runThroughFault(
+  ws: () => string,
+  token: string,
+  redisUrl: string,
+  stream: string,
+  phaseMs: number,
+  fault: () => Promise<void>,
+): Promise<FaultRun> {
+  const fleet = startFleet(ws, token, stream);
+  try {
+    await sleep(phaseMs);
+    const ackedBefore = fleet.pushers.reduce((n, p) => n + p.stats.acked.length, 0);
+    await fault();
+    await sleep(phaseMs);
+    await fleet.stopPushing();
+    const stored = await storedIds(redisUrl, fleet.devices, stream);
+    await fleet.drainReaders(stored);
+    return { fleet, stored, ackedBefore };
+  } catch (err) {
+    fleet.abort();
+    throw err;
+  }
+}
+
+/**
+ * What every fault test asks of the pushers: each acked id is stored, batches (2 entries) are
+ * whole, and each pusher reconnected at least once after the fault. Returns their totals.
+ */
+export function checkPushers(run: FaultRun): { acked: number; unacked: number; codes: Set<number>; entries: number } {
+  let acked = 0;
+  let unacked = 0;
+  const codes = new Set<number>();
+  for (const p of run.fleet.pushers) {
+    const ids = run.stored.get(p.stats.device)!;
+    const have = new Set(ids);
+    expect(p.stats.acked.filter((id) => !have.has(id))).toEqual([]);
+    expect(ids.length % 2).toBe(0);
+    expect(p.stats.reconnects).toBeGreaterThanOrEqual(2);
+    acked += p.stats.acked.length;
+    unacked += p.stats.unacked;
+    p.stats.closeCodes.forEach((c) => codes.add(c));
+  }
+  const entries = [...run.stored.values()].reduce((n, s) => n + s.length, 0);
+  return { acked, unacked, codes, entries };
+}
