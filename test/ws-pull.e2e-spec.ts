@@ -33,6 +33,8 @@ describe('WebSocket pull', () => {
     }
     expect(got.map((e) => e.id)).toEqual(ids);
     expect(got.map((e) => e.data)).toEqual(ids.map((_, i) => String(i)));
+    // History came over the service's history connection (its last command an XRANGE).
+    expect(await ctx.redis.client('LIST')).toMatch(/name=redis-streamer:history .*cmd=xrange/);
     // catch-up → tail hand-over: the next entries arrive once, in order
     const more = await seed(ctx.redis, `default:${s}`, ['a', 'b', 'c']);
     const tail: string[] = [];
